@@ -1,0 +1,92 @@
+#!/usr/bin/python3
+"""Execute gdisent notebooks headless through the "Go (gdisent)" GoNB kernel and check their outputs.
+
+A notebook passes when no cell errors and it shows at least `metadata.gdisent.min_images` image outputs
+(image/png or image/svg+xml; default 1). Executed copies go to --out (default out/notebooks), figures the notebooks
+export go to $GDISENT_OUT (default out/figures).
+
+    scripts/nbrun.py notebooks/quickstart.ipynb          # full run
+    scripts/nbrun.py --quick notebooks/*.ipynb           # quick mode (GDISENT_QUICK=1), as the tests do
+"""
+import argparse
+import os
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError, CellTimeoutError
+
+IMAGE_MIMES = ("image/png", "image/svg+xml")
+ERROR_MARKERS = ("panic:", "ERROR failed to run", "exit status", "gonb: error")
+
+
+def check(nb):
+    """Returns (number of image outputs, list of problems found in the outputs)."""
+    images, problems = 0, []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "error":
+                problems.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}")
+            elif kind in ("display_data", "execute_result", "update_display_data"):
+                data = out.get("data", {})
+                images += sum(1 for m in IMAGE_MIMES if m in data)
+                html = data.get("text/html", "")
+                images += html.count("data:image/png;base64")
+            elif kind == "stream" and out.get("name") == "stderr":
+                text = out.get("text", "")
+                for marker in ERROR_MARKERS:
+                    if marker in text:
+                        problems.append(f"cell {i}: stderr has {marker!r}: {text.strip()[:400]}")
+                        break
+    return images, problems
+
+
+def run(path, args):
+    nb = nbformat.read(path, as_version=4)
+    meta = nb.metadata.get("gdisent", {})
+    want = int(meta.get("min_images", 1))
+    client = NotebookClient(nb, kernel_name=args.kernel, timeout=args.timeout, allow_errors=False,
+                            resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
+    t0 = time.time()
+    err = None
+    try:
+        client.execute()
+    except (CellExecutionError, DeadKernelError, CellTimeoutError) as e:
+        err = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+    dt = time.time() - t0
+    os.makedirs(args.out, exist_ok=True)
+    outpath = os.path.join(args.out, os.path.basename(path))
+    nbformat.write(nb, outpath)
+    images, problems = check(nb)
+    if err:
+        problems.insert(0, f"execution stopped: {err}")
+    if images < want:
+        problems.append(f"{images} image outputs, want at least {want}")
+    status = "ok" if not problems else "FAILED"
+    print(f"{status:6s} {path}: {images} images, {dt:.0f}s -> {outpath}", flush=True)
+    for p in problems:
+        print(f"       {p}", flush=True)
+    return not problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("notebooks", nargs="+")
+    ap.add_argument("--quick", action="store_true", help="set GDISENT_QUICK=1: tiny runs, for tests")
+    ap.add_argument("--out", default="out/notebooks", help="where executed notebooks are written")
+    ap.add_argument("--kernel", default="gdisent", help="Jupyter kernel name (installed by install.sh)")
+    ap.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds")
+    args = ap.parse_args()
+    if args.quick:
+        os.environ["GDISENT_QUICK"] = "1"
+    os.environ.setdefault("GDISENT_OUT", os.path.abspath("out/figures"))
+    ok = all([run(p, args) for p in args.notebooks])
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
