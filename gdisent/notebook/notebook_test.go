@@ -1,0 +1,50 @@
+package notebook
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestQuickAndPick(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want bool
+	}{{"", false}, {"0", false}, {"false", false}, {"1", true}, {"yes", true}} {
+		t.Setenv(QuickEnv, c.env)
+		if got := Quick(); got != c.want {
+			t.Errorf("Quick() with %s=%q = %v, want %v", QuickEnv, c.env, got, c.want)
+		}
+		want := 1000
+		if c.want {
+			want = 10
+		}
+		if got := Pick(1000, 10); got != want {
+			t.Errorf("Pick(1000, 10) with %s=%q = %d, want %d", QuickEnv, c.env, got, want)
+		}
+	}
+}
+
+func TestOutDir(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv(OutEnv, base)
+	dir, err := OutDir("quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != filepath.Join(base, "quickstart") {
+		t.Errorf("OutDir = %q, want under %q", dir, base)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Errorf("OutDir did not create %q: %v", dir, err)
+	}
+	// A file in the way gives an error, not a panic.
+	blocker := filepath.Join(base, "file")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(OutEnv, blocker)
+	if _, err := OutDir("x"); err == nil {
+		t.Error("OutDir under a regular file succeeded, want an error")
+	}
+}
