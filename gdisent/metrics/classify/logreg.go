@@ -1,0 +1,334 @@
+package classify
+
+import (
+	"fmt"
+	"math"
+)
+
+// LogReg configures L2-regularised logistic regression, matching sklearn's LogisticRegression() defaults
+// (≥ 0.22): C = 1, intercept fitted and not penalised, solver lbfgs, max_iter = 100, tol = 1e-4, multinomial
+// softmax for more than two classes and a single sigmoid for two. The objective is the mean log-loss plus
+// ||W||²/(2·C·n), as in sklearn ≥ 1.1.
+//
+// Deviation: the optimiser is a compact L-BFGS (memory 10, as scipy's) with a backtracking Armijo line search
+// instead of scipy's L-BFGS-B; it stops when the largest gradient component falls below Tol or after MaxIter
+// iterations, so both land on the same strictly convex optimum to within Tol. (gonum/optimize was the first
+// choice, but it imports gonum/stat/distmv and thereby golang.org/x/tools, which is not in this module's go.sum.) Note that disentanglement_lib was written against
+// sklearn 0.20, whose default was liblinear one-vs-rest; the multinomial optimum gives slightly different
+// probabilities but the same decision structure on the metrics' data.
+type LogReg struct {
+	C       float64 // inverse regularisation strength (default 1)
+	MaxIter int     // L-BFGS iterations (default 100)
+	Tol     float64 // gradient infinity-norm tolerance (default 1e-4)
+}
+
+// LogRegModel is a fitted logistic regression.
+type LogRegModel struct {
+	Labels Labels
+	D      int
+	// W holds one row of D weights plus an intercept per class; a single row (the positive class) for two classes.
+	W [][]float64
+}
+
+// Fit trains on x (n×d, row-major) and labels y.
+func (lr LogReg) Fit(x []float64, n, d int, y []int) (*LogRegModel, error) {
+	if err := checkXY(x, n, d, y); err != nil {
+		return nil, fmt.Errorf("logistic regression: %w", err)
+	}
+	if lr.C <= 0 {
+		lr.C = 1
+	}
+	if lr.MaxIter <= 0 {
+		lr.MaxIter = 100
+	}
+	if lr.Tol <= 0 {
+		lr.Tol = 1e-4
+	}
+	labels := NewLabels(y)
+	nc := len(labels.Classes)
+	m := &LogRegModel{Labels: labels, D: d}
+	if nc == 1 {
+		return m, nil // a single class: predict it with probability 1
+	}
+	rows := nc
+	if nc == 2 {
+		rows = 1
+	}
+	yi := labels.Encode(y)
+	np := rows * (d + 1)
+	reg := 1 / (lr.C * float64(n))
+	var cacheX, cacheG []float64
+	var cacheF float64
+	logits := make([]float64, nc)
+	eval := func(w []float64) (float64, []float64) {
+		if cacheX != nil && equal(cacheX, w) {
+			return cacheF, cacheG
+		}
+		g := make([]float64, np)
+		f := 0.0
+		for i := 0; i < n; i++ {
+			xi := x[i*d : (i+1)*d]
+			if rows == 1 {
+				wr := w[:d+1]
+				z := wr[d]
+				for j, v := range xi {
+					z += wr[j] * v
+				}
+				// log-loss of a sigmoid, numerically stable.
+				t := 1.0
+				if yi[i] == 0 {
+					t = 0
+				}
+				f += softplus(z) - t*z
+				r := sigmoid(z) - t
+				for j, v := range xi {
+					g[j] += r * v
+				}
+				g[d] += r
+				continue
+			}
+			mx := math.Inf(-1)
+			for c := 0; c < nc; c++ {
+				wr := w[c*(d+1) : (c+1)*(d+1)]
+				z := wr[d]
+				for j, v := range xi {
+					z += wr[j] * v
+				}
+				logits[c] = z
+				mx = math.Max(mx, z)
+			}
+			s := 0.0
+			for c := 0; c < nc; c++ {
+				logits[c] = math.Exp(logits[c] - mx)
+				s += logits[c]
+			}
+			f += math.Log(s) + mx - (math.Log(logits[yi[i]]) + mx)
+			for c := 0; c < nc; c++ {
+				r := logits[c] / s
+				if c == yi[i] {
+					r--
+				}
+				gr := g[c*(d+1) : (c+1)*(d+1)]
+				for j, v := range xi {
+					gr[j] += r * v
+				}
+				gr[d] += r
+			}
+		}
+		inv := 1 / float64(n)
+		f *= inv
+		for k := range g {
+			g[k] *= inv
+		}
+		for r := 0; r < rows; r++ {
+			for j := 0; j < d; j++ {
+				k := r*(d+1) + j
+				f += 0.5 * reg * w[k] * w[k]
+				g[k] += reg * w[k]
+			}
+		}
+		cacheX = append(cacheX[:0], w...)
+		cacheF, cacheG = f, g
+		return f, g
+	}
+	w := lbfgs(eval, make([]float64, np), lr.MaxIter, lr.Tol)
+	m.W = make([][]float64, rows)
+	for r := range m.W {
+		m.W[r] = append([]float64(nil), w[r*(d+1):(r+1)*(d+1)]...)
+	}
+	return m, nil
+}
+
+// PredictProba returns n×C class probabilities (columns in Labels.Classes order).
+func (m *LogRegModel) PredictProba(x []float64, n int) []float64 {
+	d := m.D
+	nc := len(m.Labels.Classes)
+	out := make([]float64, n*nc)
+	for i := 0; i < n; i++ {
+		xi := x[i*d : (i+1)*d]
+		o := out[i*nc : (i+1)*nc]
+		if nc == 1 {
+			o[0] = 1
+			continue
+		}
+		if nc == 2 {
+			z := m.W[0][d]
+			for j, v := range xi {
+				z += m.W[0][j] * v
+			}
+			o[1] = sigmoid(z)
+			o[0] = 1 - o[1]
+			continue
+		}
+		mx := math.Inf(-1)
+		for c := 0; c < nc; c++ {
+			z := m.W[c][d]
+			for j, v := range xi {
+				z += m.W[c][j] * v
+			}
+			o[c] = z
+			mx = math.Max(mx, z)
+		}
+		s := 0.0
+		for c := range o {
+			o[c] = math.Exp(o[c] - mx)
+			s += o[c]
+		}
+		for c := range o {
+			o[c] /= s
+		}
+	}
+	return out
+}
+
+// Predict returns the most probable label of each row (ties: the smaller label).
+func (m *LogRegModel) Predict(x []float64, n int) []int {
+	p := m.PredictProba(x, n)
+	nc := len(m.Labels.Classes)
+	out := make([]int, n)
+	for i := range out {
+		best := 0
+		for c := 1; c < nc; c++ {
+			if p[i*nc+c] > p[i*nc+best] {
+				best = c
+			}
+		}
+		out[i] = m.Labels.Classes[best]
+	}
+	return out
+}
+
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+func softplus(z float64) float64 {
+	if z > 0 {
+		return z + math.Log1p(math.Exp(-z))
+	}
+	return math.Log1p(math.Exp(z))
+}
+
+func equal(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lbfgs minimises f from x0 (which it overwrites) and returns the best point.
+func lbfgs(f func([]float64) (float64, []float64), x []float64, maxIter int, tol float64) []float64 {
+	const mem = 10
+	n := len(x)
+	fx, g := f(x)
+	g = append([]float64(nil), g...)
+	var S, Y [][]float64
+	var rho []float64
+	dir := make([]float64, n)
+	alpha := make([]float64, mem)
+	xn := make([]float64, n)
+	for it := 0; it < maxIter; it++ {
+		if infNorm(g) < tol {
+			break
+		}
+		// Two-loop recursion: dir = −H·g.
+		copy(dir, g)
+		for k := len(S) - 1; k >= 0; k-- {
+			alpha[k] = rho[k] * dot(S[k], dir)
+			axpy(-alpha[k], Y[k], dir)
+		}
+		gamma := 1.0
+		if k := len(S) - 1; k >= 0 {
+			gamma = dot(S[k], Y[k]) / dot(Y[k], Y[k])
+		} else if nrm := math.Sqrt(dot(g, g)); nrm > 0 {
+			gamma = 1 / nrm
+		}
+		for k := range dir {
+			dir[k] *= gamma
+		}
+		for k := 0; k < len(S); k++ {
+			beta := rho[k] * dot(Y[k], dir)
+			axpy(alpha[k]-beta, S[k], dir)
+		}
+		for k := range dir {
+			dir[k] = -dir[k]
+		}
+		slope := dot(g, dir)
+		if slope >= 0 { // not a descent direction: restart from steepest descent
+			S, Y, rho = S[:0], Y[:0], rho[:0]
+			for k := range dir {
+				dir[k] = -g[k]
+			}
+			slope = -dot(g, g)
+		}
+		step := 1.0
+		var fn float64
+		var gn []float64
+		ok := false
+		for ls := 0; ls < 40; ls++ {
+			for k := range xn {
+				xn[k] = x[k] + step*dir[k]
+			}
+			fn, gn = f(xn)
+			if fn <= fx+1e-4*step*slope {
+				ok = true
+				break
+			}
+			step /= 2
+		}
+		if !ok {
+			break
+		}
+		s := make([]float64, n)
+		y := make([]float64, n)
+		for k := range s {
+			s[k] = xn[k] - x[k]
+			y[k] = gn[k] - g[k]
+		}
+		if sy := dot(s, y); sy > 1e-12 {
+			if len(S) == mem {
+				S, Y, rho = S[1:], Y[1:], rho[1:]
+			}
+			S, Y, rho = append(S, s), append(Y, y), append(rho, 1/sy)
+		}
+		copy(x, xn)
+		df := fx - fn
+		fx = fn
+		copy(g, gn)
+		if df <= 1e-14*math.Max(1, math.Abs(fx)) {
+			break
+		}
+	}
+	return x
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+func axpy(a float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += a * v
+	}
+}
+
+func infNorm(a []float64) float64 {
+	m := 0.0
+	for _, v := range a {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
+}

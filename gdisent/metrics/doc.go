@@ -1,0 +1,34 @@
+// Package metrics scores any representation against ground-truth factors of variation with the standard
+// disentanglement metrics, under either of two published protocols:
+//
+//   - BetaVAE score (Higgins et al. 2017, "β-VAE: learning basic visual concepts with a constrained variational
+//     framework"),
+//   - FactorVAE score (Kim & Mnih 2018, "Disentangling by factorising"),
+//   - MIG, mutual information gap (Chen et al. 2018, "Isolating sources of disentanglement in VAEs"),
+//   - DCI disentanglement, completeness and informativeness (Eastwood & Williams 2018, "A framework for the
+//     quantitative evaluation of disentangled representations"),
+//   - SAP, separated attribute predictability (Kumar et al. 2018, "Variational inference of disentangled latent
+//     concepts from unlabeled observations"),
+//   - Modularity and Explicitness (Ridgeway & Mozer 2018, "Learning deep disentangled embeddings with the
+//     F-statistic loss").
+//
+// Protocols (Config.Protocol):
+//
+//   - DisentanglementLib (default): the settings of disentanglement_lib's unsupervised_study_v1 — 10,000 train /
+//     5,000 test points, L = 64 per FactorVAE/BetaVAE vote, 20-bin histograms, prune threshold 0.05, GBT for DCI,
+//     LinearSVC SAP on discrete factors; scores are held-out (eval) accuracies.
+//   - InfoGANCR: the protocol behind the published InfoGAN-CR numbers (Lin et al. 2020, "InfoGAN-CR and
+//     ModelCentrality: self-supervised model training and selection for disentangling GANs"): FactorVAE and
+//     BetaVAE on 500 groups of L = 100 (group i fixes factor i mod K), normalising variances from 73,728 random
+//     samples, training accuracy; one sample set of 73,728 for the other metrics with train = test; continuous
+//     SAP (R²) for the factors flagged in Config.ContinuousFactors; DCI from Lasso(α = 0.02) on z-normalised data
+//     with completeness averaged uniformly.
+//
+// Inputs: MIG, DCI, SAP, Modularity and Explicitness need only samples (codes n×D, factor classes n×K) and have
+// array entry points (RunArrays, MIG, DCI, ...); BetaVAE and FactorVAE need interventions and take an Encoder and
+// a FactorSource (Evaluate, BetaVAE, FactorVAE). All randomness comes from math/rand/v2 PCG streams derived from
+// Config.Seed, so results are deterministic for a deterministic encoder.
+//
+// Mutual information is computed here from contingency tables, in nats. The classifiers live in the classify
+// sub-package; their deviations from scikit-learn are documented there.
+package metrics
