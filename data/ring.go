@@ -1,0 +1,122 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Ring is the 2D mixture of K equally weighted Gaussians with standard deviation Std whose means are evenly
+// spaced on a circle of radius Radius (the first at angle 0): the toy set of Metz et al. 2017 (Unrolled GANs) for
+// studying mode collapse.
+type Ring struct {
+	K      int
+	Radius float64
+	Std    float64
+}
+
+// NewRing returns the usual ring: 8 modes, radius 2, std 0.02.
+func NewRing() Ring { return Ring{K: 8, Radius: 2, Std: 0.02} }
+
+func (g Ring) validate() error {
+	if g.K < 1 || !(g.Radius >= 0) || !(g.Std > 0) {
+		return fmt.Errorf("ring: invalid parameters K=%d radius=%v std=%v (want K ≥ 1, radius ≥ 0, std > 0)",
+			g.K, g.Radius, g.Std)
+	}
+	return nil
+}
+
+// Mode returns the centre of mode i.
+func (g Ring) Mode(i int) (x, y float64) {
+	a := 2 * math.Pi * float64(i) / float64(g.K)
+	return g.Radius * math.Cos(a), g.Radius * math.Sin(a)
+}
+
+// Sample draws n points (n×2, row-major) and the mode each was drawn from.
+func (g Ring) Sample(rng *rand.Rand, n int) (points []float32, modes []int, err error) {
+	if err := g.validate(); err != nil {
+		return nil, nil, err
+	}
+	points = make([]float32, 2*n)
+	modes = make([]int, n)
+	for i := range n {
+		m := rng.IntN(g.K)
+		x, y := g.Mode(m)
+		points[2*i] = float32(x + g.Std*rng.NormFloat64())
+		points[2*i+1] = float32(y + g.Std*rng.NormFloat64())
+		modes[i] = m
+	}
+	return points, modes, nil
+}
+
+// SampleSeed is Sample with a generator seeded by seed.
+func (g Ring) SampleSeed(seed uint64, n int) (points []float32, modes []int, err error) {
+	return g.Sample(rand.New(rand.NewPCG(seed, 0x52494e47)), n)
+}
+
+// SampleImages returns n points as [n, 2] (it satisfies the models' Dataset interface).
+func (g Ring) SampleImages(rng *rand.Rand, n int) ([]float32, error) {
+	p, _, err := g.Sample(rng, n)
+	return p, err
+}
+
+// Assign maps each point (n×2, row-major) to its nearest mode and reports whether it is "high quality", i.e.
+// within 3 standard deviations of that mode.
+func (g Ring) Assign(points []float32) (modes []int, highQuality []bool) {
+	n := len(points) / 2
+	modes = make([]int, n)
+	highQuality = make([]bool, n)
+	for i := range n {
+		px, py := float64(points[2*i]), float64(points[2*i+1])
+		best, bestD := 0, math.Inf(1)
+		for m := range g.K {
+			x, y := g.Mode(m)
+			if d := math.Hypot(px-x, py-y); d < bestD {
+				best, bestD = m, d
+			}
+		}
+		modes[i] = best
+		highQuality[i] = bestD <= 3*g.Std
+	}
+	return modes, highQuality
+}
+
+// RingStats summarises generated points against the ring.
+type RingStats struct {
+	N            int
+	Counts       []int   // high-quality points per mode
+	HighQuality  float64 // fraction of points within 3σ of their nearest mode
+	ModesCovered int     // modes with at least one high-quality point
+	// KL is KL(p ‖ uniform) in nats, p the distribution of high-quality points over modes (0 when perfectly
+	// balanced, log K when all in one mode; +Inf when there are none).
+	KL float64
+}
+
+// Evaluate computes mode coverage and sample quality of points (n×2, row-major), as used to measure mode
+// collapse on this data set.
+func (g Ring) Evaluate(points []float32) RingStats {
+	modes, hq := g.Assign(points)
+	s := RingStats{N: len(modes), Counts: make([]int, g.K)}
+	total := 0
+	for i, m := range modes {
+		if hq[i] {
+			s.Counts[m]++
+			total++
+		}
+	}
+	if s.N > 0 {
+		s.HighQuality = float64(total) / float64(s.N)
+	}
+	if total == 0 {
+		s.KL = math.Inf(1)
+		return s
+	}
+	for _, c := range s.Counts {
+		if c > 0 {
+			s.ModesCovered++
+			p := float64(c) / float64(total)
+			s.KL += p * math.Log(p*float64(g.K))
+		}
+	}
+	return s
+}
