@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // MNIST is one split of MNIST (LeCun et al. 1998): N grey-scale Rows×Cols images in [0, 1] with labels 0–9.
@@ -135,4 +136,33 @@ func (m *MNIST) SampleImages(rng *rand.Rand, n int) ([]float32, error) {
 	}
 	imgs, _ := m.Batch(rng, n)
 	return imgs, nil
+}
+
+// MNISTDirEnv names the environment variable that points FindMNIST at a directory of MNIST IDX files.
+const MNISTDirEnv = "GDISENT_MNIST_DIR"
+
+// FindMNIST returns the directory to load MNIST from: $GDISENT_MNIST_DIR when set, else the first
+// "shared/data/mnist" found in the working directory or one of its parents (the layout of a gdisent checkout with
+// the shared data beside it). The error says where the files were looked for and where to put them.
+func FindMNIST() (string, error) {
+	if dir := os.Getenv(MNISTDirEnv); dir != "" {
+		return dir, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding MNIST: %w", err)
+	}
+	var tried []string
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		cand := filepath.Join(dir, "shared", "data", "mnist")
+		tried = append(tried, cand)
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return cand, nil
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return "", fmt.Errorf("MNIST directory not found: set $%s to a directory holding t10k-images-idx3-ubyte(.gz) "+
+		"and t10k-labels-idx1-ubyte(.gz) (looked in %s)", MNISTDirEnv, strings.Join(tried, ", "))
 }

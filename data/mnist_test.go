@@ -11,16 +11,27 @@ import (
 	"testing"
 )
 
-// mnistDir is the shared MNIST directory (t10k split only, gzipped), overridable with GDISENT_MNIST_DIR.
+// mnistDir is the shared MNIST directory (t10k split only, gzipped), found by FindMNIST. Outside CI a missing
+// directory skips the test; under CI it fails, since CI always has the shared data beside the checkout.
 func mnistDir(t *testing.T) string {
-	dir := os.Getenv("GDISENT_MNIST_DIR")
-	if dir == "" {
-		dir = "/work/shared/data/mnist"
+	dir, err := FindMNIST()
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"))
 	}
-	if _, err := os.Stat(filepath.Join(dir, "t10k-images-idx3-ubyte.gz")); err != nil {
-		t.Skipf("MNIST test split not found in %s (set GDISENT_MNIST_DIR): %v", dir, err)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("MNIST test split not found: %v", err)
+		}
+		t.Skipf("MNIST test split not found: %v", err)
 	}
 	return dir
+}
+
+func TestFindMNISTHonoursEnv(t *testing.T) {
+	t.Setenv(MNISTDirEnv, "/some/dir")
+	if dir, err := FindMNIST(); err != nil || dir != "/some/dir" {
+		t.Errorf("FindMNIST() = %q, %v; want /some/dir", dir, err)
+	}
 }
 
 func TestLoadMNISTTestSplit(t *testing.T) {

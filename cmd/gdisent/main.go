@@ -24,6 +24,7 @@ func init() {
 	commands = []command{
 		{"backend", "print the backend gdisent picks on this machine and why", runBackend},
 		{"install-pjrt", "try to install the XLA/PJRT plugin for this machine (needs network access)", runInstallPJRT},
+		{"metrics", "score codes against ground-truth factors given as .npy files (prints JSON)", runMetrics},
 	}
 }
 

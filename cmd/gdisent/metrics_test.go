@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gdisent/gdisent/data"
+)
+
+// writeFactorsAndCodes writes n samples of k=3 factors (sizes 4, 5, 6) and codes derived from them by f.
+func writeFactorsAndCodes(t *testing.T, n int, f func(factors []int64) []float32) (codes, factors string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{4, 5, 6}
+	fac := make([]int64, 0, n*3)
+	cod := make([]float32, 0, n*3)
+	for i := 0; i < n; i++ {
+		row := make([]int64, 3)
+		for j, s := range sizes {
+			row[j] = int64(rng.IntN(s))
+		}
+		fac = append(fac, row...)
+		cod = append(cod, f(row)...)
+	}
+	dir := t.TempDir()
+	codes, factors = filepath.Join(dir, "codes.npy"), filepath.Join(dir, "factors.npy")
+	if err := data.WriteNPYFile(codes, []int{n, 3}, cod); err != nil {
+		t.Fatal(err)
+	}
+	if err := data.WriteNPYFile(factors, []int{n, 3}, fac); err != nil {
+		t.Fatal(err)
+	}
+	return codes, factors
+}
+
+func scoresFromFile(t *testing.T, path string) map[string]any {
+	t.Helper()
+	blob, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(blob, &res); err != nil {
+		t.Fatalf("result is not JSON: %v\n%s", err, blob)
+	}
+	return res
+}
+
+func TestMetricsCommandIdentityVsShuffled(t *testing.T) {
+	// Codes that copy the factors in a permuted order are perfectly disentangled.
+	codes, factors := writeFactorsAndCodes(t, 3000, func(f []int64) []float32 {
+		return []float32{float32(f[2]), float32(f[0]), float32(f[1])}
+	})
+	out := filepath.Join(t.TempDir(), "res", "good.json")
+	if err := runMetrics([]string{"-codes", codes, "-factors", factors, "-metrics", "mig,modularity", "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	good := scoresFromFile(t, out)
+	mig := good["mig"].(map[string]any)["score"].(float64)
+	if mig < 0.9 {
+		t.Errorf("MIG of permuted identity codes = %.3f, want > 0.9", mig)
+	}
+	// Codes that mix all factors equally carry no axis-aligned structure.
+	codes2, factors2 := writeFactorsAndCodes(t, 3000, func(f []int64) []float32 {
+		s := float32(f[0] + f[1] + f[2])
+		return []float32{s, s, s}
+	})
+	out2 := filepath.Join(t.TempDir(), "bad.json")
+	if err := runMetrics([]string{"-codes", codes2, "-factors", factors2, "-metrics", "mig", "-o", out2}); err != nil {
+		t.Fatal(err)
+	}
+	bad := scoresFromFile(t, out2)["mig"].(map[string]any)["score"].(float64)
+	if bad > mig/3 {
+		t.Errorf("MIG of entangled codes = %.3f, not far below the identity's %.3f", bad, mig)
+	}
+}
+
+func TestMetricsCommandErrors(t *testing.T) {
+	codes, factors := writeFactorsAndCodes(t, 50, func(f []int64) []float32 {
+		return []float32{float32(f[0]), float32(f[1]), float32(f[2])}
+	})
+	short, _ := writeFactorsAndCodes(t, 40, func(f []int64) []float32 { return []float32{0, 1, 2} })
+	floatFactors := filepath.Join(t.TempDir(), "ff.npy")
+	if err := data.WriteNPYFile(floatFactors, []int{50, 3}, make([]float32, 150)); err != nil {
+		t.Fatal(err)
+	}
+	halves := make([]float64, 150)
+	for i := range halves {
+		halves[i] = 0.5 * float64(i%7)
+	}
+	if err := data.WriteNPYFile(floatFactors, []int{50, 3}, halves); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-codes", codes}, "required"},
+		{[]string{"-codes", filepath.Join(t.TempDir(), "missing.npy"), "-factors", factors}, "missing.npy"},
+		{[]string{"-codes", short, "-factors", factors}, "40 rows"},
+		{[]string{"-codes", codes, "-factors", factors, "-protocol", "nope"}, "unknown protocol"},
+		{[]string{"-codes", codes, "-factors", factors, "-continuous", "7"}, "not a factor index"},
+		{[]string{"-codes", codes, "-factors", floatFactors}, "factor-bins"},
+	} {
+		err := runMetrics(c.args)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("runMetrics(%q) error = %v, want one mentioning %q", c.args, err, c.want)
+		}
+	}
+	// With binning the float factors are accepted.
+	out := filepath.Join(t.TempDir(), "binned.json")
+	if err := runMetrics([]string{"-codes", codes, "-factors", floatFactors, "-factor-bins", "4", "-metrics", "mig", "-o", out}); err != nil {
+		t.Errorf("binned factors: %v", err)
+	}
+}
