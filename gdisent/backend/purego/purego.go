@@ -16,6 +16,7 @@ package purego
 
 import (
 	"maps"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -52,7 +53,13 @@ var Capabilities = func() backends.Capabilities {
 }()
 
 // New creates the wrapped SimpleGo backend. config is passed to SimpleGo (e.g. "parallelism=2").
+//
+// Unless config chooses an execution mode (ops_parallel, ops_sequential or parallelism=N), ops run sequentially:
+// SimpleGo's default mode runs independent ops concurrently, and several concurrent matrix products can take all
+// of its worker slots while each waits for more, which deadlocks a training step (seen with GoMLX v0.26.0 on 2
+// cores). Each op still uses all cores internally.
 func New(config string) (backends.Backend, error) {
+	config = withDefaultExecution(config)
 	b, err := simplego.New(config)
 	if err != nil {
 		return nil, errors.WithMessagef(err, "purego: creating SimpleGo backend with config %q", config)
@@ -62,6 +69,20 @@ func New(config string) (backends.Backend, error) {
 		return nil, errors.Errorf("purego: simplego.New returned %T, expected *simplego.Backend", b)
 	}
 	return &Backend{Backend: sb}, nil
+}
+
+// withDefaultExecution appends ops_sequential to config unless it already picks an execution mode.
+func withDefaultExecution(config string) string {
+	for _, opt := range strings.Split(config, ",") {
+		key, _, _ := strings.Cut(strings.TrimSpace(opt), "=")
+		if key == "ops_parallel" || key == "ops_sequential" || key == "parallelism" {
+			return config
+		}
+	}
+	if strings.TrimSpace(config) == "" {
+		return "ops_sequential"
+	}
+	return config + ",ops_sequential"
 }
 
 // Name implements backends.Backend.

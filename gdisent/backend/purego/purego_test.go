@@ -291,3 +291,17 @@ func TestDotRewriteMatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultExecutionIsSequential(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "ops_sequential",
+		"dotgeneral_small":                "dotgeneral_small,ops_sequential",
+		"ops_parallel":                    "ops_parallel",
+		"parallelism=4":                   "parallelism=4",
+		"dotgeneral_large,ops_sequential": "dotgeneral_large,ops_sequential",
+	} {
+		if got := purego.WithDefaultExecution(in); got != want {
+			t.Errorf("WithDefaultExecution(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

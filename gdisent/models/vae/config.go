@@ -1,0 +1,204 @@
+// Package vae implements β-VAE (Higgins et al. 2017, "β-VAE: Learning Basic Visual Concepts with a Constrained
+// Variational Framework", ICLR) and AnnealedVAE (Burgess et al. 2018, "Understanding disentangling in β-VAE",
+// arXiv:1804.03599) with a Bernoulli decoder, in the disentanglement_lib forms:
+//
+//	reconstruction = Σ_pixels BCE-with-logits(decoder(z), x), averaged over the batch
+//	KL             = Σ_j ½(μ_j² + σ_j² − log σ_j² − 1)                 (per latent j, averaged over the batch)
+//	β-VAE:         loss = reconstruction + β·KL
+//	AnnealedVAE:   loss = reconstruction + γ·|KL − C(t)|,  C(t) = min(C_max, C_max·t/T)
+//
+// The default architecture is the convolutional one of Burgess et al. / disentanglement_lib for 64×64 images
+// (encoder 4× conv 4×4 stride 2 with 32, 32, 64, 64 channels and ReLU, FC 256, FC 2·latents; decoder the mirror
+// image with transposed convolutions); SmallConfig is an MLP variant that trains quickly on the pure-Go backend.
+// Training uses package training (Adam over the "vae" scope, checkpoints, reporters).
+package vae
+
+import (
+	"math"
+	"slices"
+
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/pkg/errors"
+
+	"github.com/gdisent/gdisent/gdisent/training"
+)
+
+// Architectures.
+const (
+	ArchConv = "conv" // Burgess et al. 2018 / disentanglement_lib convolutional encoder and decoder
+	ArchMLP  = "mlp"  // fully connected encoder/decoder with Hidden units per hidden layer
+)
+
+// Objectives.
+const (
+	ObjectiveBeta     = "beta"     // rec + β·KL (Higgins et al. 2017)
+	ObjectiveAnnealed = "annealed" // rec + γ·|KL − C(t)| (Burgess et al. 2018)
+)
+
+// Context hyperparameter keys (Config.SetParams writes them, ConfigFromContext reads them). Adam, seed and
+// checkpoint settings use package training's keys.
+const (
+	ParamArch          = "vae_arch"
+	ParamImageSize     = "vae_image_size"
+	ParamChannels      = "vae_channels"
+	ParamLatentDim     = "vae_latent_dim"
+	ParamConvChannels  = "vae_conv_channels"
+	ParamHidden        = "vae_hidden"
+	ParamObjective     = "vae_objective"
+	ParamBeta          = "vae_beta"
+	ParamGamma         = "vae_gamma"
+	ParamCapacityMax   = "vae_capacity_max"
+	ParamCapacitySteps = "vae_capacity_steps"
+	ParamBatchSize     = "batch_size"
+	ParamLogLatentKL   = "vae_log_latent_kl"
+)
+
+// Config holds a VAE's hyperparameters.
+type Config struct {
+	Arch         string // ArchConv or ArchMLP
+	ImageSize    int    // square images ImageSize×ImageSize×Channels, values in [0, 1]
+	Channels     int
+	LatentDim    int
+	ConvChannels []int // ArchConv: encoder channels, each layer a 4×4 stride-2 conv; decoder mirrors them
+	Hidden       int   // ArchConv: FC width; ArchMLP: width of the hidden layer(s)
+
+	Objective     string  // ObjectiveBeta or ObjectiveAnnealed
+	Beta          float64 // β-VAE KL weight (β = 1 is the plain VAE)
+	Gamma         float64 // AnnealedVAE weight γ
+	CapacityMax   float64 // AnnealedVAE C_max in nats
+	CapacitySteps int     // AnnealedVAE steps T over which C grows linearly to C_max
+
+	BatchSize    int
+	LearningRate float64
+	AdamBeta1    float64
+	AdamBeta2    float64
+	AdamEpsilon  float64
+	Seed         int64
+	LogLatentKL  bool // also log each latent's KL as "kl/00", "kl/01", ... every step
+
+	CheckpointDir   string // "" disables checkpoints
+	CheckpointEvery int
+	CheckpointKeep  int
+}
+
+// DefaultConfig is the disentanglement_lib β-VAE for 64×64×1 dSprites: conv architecture, 10 latents, β = 4,
+// batch 64, Adam lr 1e-4 (β1 0.9, β2 0.999, ε 1e-8); AnnealedVAE settings C_max = 25, T = 100,000, γ = 1000.
+func DefaultConfig() Config {
+	return Config{
+		Arch: ArchConv, ImageSize: 64, Channels: 1, LatentDim: 10,
+		ConvChannels: []int{32, 32, 64, 64}, Hidden: 256,
+		Objective: ObjectiveBeta, Beta: 4, Gamma: 1000, CapacityMax: 25, CapacitySteps: 100_000,
+		BatchSize: 64, LearningRate: 1e-4, AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEpsilon: 1e-8,
+		CheckpointEvery: 1000, CheckpointKeep: 3,
+	}
+}
+
+// SmallConfig is a fast variant for quick runs on the pure-Go backend: an MLP (64×64 → 256 → 2·10 and back) with
+// a larger learning rate (5e-4).
+func SmallConfig() Config {
+	c := DefaultConfig()
+	c.Arch, c.Hidden, c.LearningRate = ArchMLP, 256, 5e-4
+	return c
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	switch {
+	case c.Arch != ArchConv && c.Arch != ArchMLP:
+		return errors.Errorf("vae: unknown architecture %q (want %q or %q)", c.Arch, ArchConv, ArchMLP)
+	case c.ImageSize < 1 || c.Channels < 1:
+		return errors.Errorf("vae: image size and channels must be >= 1, got %d and %d", c.ImageSize, c.Channels)
+	case c.LatentDim < 1:
+		return errors.Errorf("vae: latent dimension must be >= 1, got %d", c.LatentDim)
+	case c.Hidden < 1:
+		return errors.Errorf("vae: hidden width must be >= 1, got %d", c.Hidden)
+	case c.Objective != ObjectiveBeta && c.Objective != ObjectiveAnnealed:
+		return errors.Errorf("vae: unknown objective %q (want %q or %q)", c.Objective, ObjectiveBeta, ObjectiveAnnealed)
+	case bad(c.Beta) || c.Beta < 0:
+		return errors.Errorf("vae: β must be finite and >= 0, got %g", c.Beta)
+	case bad(c.Gamma) || c.Gamma < 0:
+		return errors.Errorf("vae: γ must be finite and >= 0, got %g", c.Gamma)
+	case bad(c.CapacityMax) || c.CapacityMax < 0:
+		return errors.Errorf("vae: capacity C_max must be finite and >= 0, got %g", c.CapacityMax)
+	case c.Objective == ObjectiveAnnealed && c.CapacitySteps < 1:
+		return errors.Errorf("vae: capacity steps must be >= 1, got %d", c.CapacitySteps)
+	case c.BatchSize < 1:
+		return errors.Errorf("vae: batch size must be >= 1, got %d", c.BatchSize)
+	case bad(c.LearningRate) || c.LearningRate <= 0:
+		return errors.Errorf("vae: learning rate must be finite and > 0, got %g", c.LearningRate)
+	case c.AdamBeta1 < 0 || c.AdamBeta1 >= 1 || c.AdamBeta2 < 0 || c.AdamBeta2 >= 1:
+		return errors.Errorf("vae: Adam betas must be in [0, 1), got %g, %g", c.AdamBeta1, c.AdamBeta2)
+	case bad(c.AdamEpsilon) || c.AdamEpsilon < 0:
+		return errors.Errorf("vae: Adam ε must be finite and >= 0, got %g", c.AdamEpsilon)
+	case c.CheckpointEvery < 0:
+		return errors.Errorf("vae: checkpoint interval must be >= 0, got %d", c.CheckpointEvery)
+	}
+	if c.Arch == ArchConv {
+		if len(c.ConvChannels) == 0 {
+			return errors.New("vae: conv architecture needs at least one conv layer")
+		}
+		size := c.ImageSize
+		for i, ch := range c.ConvChannels {
+			if ch < 1 {
+				return errors.Errorf("vae: conv layer %d has %d channels", i, ch)
+			}
+			if size%2 != 0 || size < 2 {
+				return errors.Errorf("vae: image size %d cannot be halved %d times (conv layers are stride 2)",
+					c.ImageSize, len(c.ConvChannels))
+			}
+			size /= 2
+		}
+	}
+	return nil
+}
+
+// SetParams writes the configuration into ctx as hyperparameters (at ctx's scope).
+func (c Config) SetParams(ctx *context.Context) {
+	ctx.SetParams(map[string]any{
+		ParamArch: c.Arch, ParamImageSize: c.ImageSize, ParamChannels: c.Channels, ParamLatentDim: c.LatentDim,
+		ParamConvChannels: slices.Clone(c.ConvChannels), ParamHidden: c.Hidden,
+		ParamObjective: c.Objective, ParamBeta: c.Beta, ParamGamma: c.Gamma,
+		ParamCapacityMax: c.CapacityMax, ParamCapacitySteps: c.CapacitySteps,
+		ParamBatchSize: c.BatchSize, ParamLogLatentKL: c.LogLatentKL,
+		training.ParamLearningRate: c.LearningRate, training.ParamAdamBeta1: c.AdamBeta1,
+		training.ParamAdamBeta2: c.AdamBeta2, training.ParamAdamEpsilon: c.AdamEpsilon,
+		training.ParamSeed:          c.Seed,
+		training.ParamCheckpointDir: c.CheckpointDir, training.ParamCheckpointEvery: c.CheckpointEvery,
+		training.ParamCheckpointKeep: c.CheckpointKeep,
+	})
+}
+
+// ConfigFromContext reads a configuration from ctx's hyperparameters, with DefaultConfig for missing ones.
+func ConfigFromContext(ctx *context.Context) (c Config, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.Errorf("vae.ConfigFromContext: %v", r)
+		}
+	}()
+	d := DefaultConfig()
+	c = Config{
+		Arch:            context.GetParamOr(ctx, ParamArch, d.Arch),
+		ImageSize:       context.GetParamOr(ctx, ParamImageSize, d.ImageSize),
+		Channels:        context.GetParamOr(ctx, ParamChannels, d.Channels),
+		LatentDim:       context.GetParamOr(ctx, ParamLatentDim, d.LatentDim),
+		ConvChannels:    slices.Clone(context.GetParamOr(ctx, ParamConvChannels, d.ConvChannels)),
+		Hidden:          context.GetParamOr(ctx, ParamHidden, d.Hidden),
+		Objective:       context.GetParamOr(ctx, ParamObjective, d.Objective),
+		Beta:            context.GetParamOr(ctx, ParamBeta, d.Beta),
+		Gamma:           context.GetParamOr(ctx, ParamGamma, d.Gamma),
+		CapacityMax:     context.GetParamOr(ctx, ParamCapacityMax, d.CapacityMax),
+		CapacitySteps:   context.GetParamOr(ctx, ParamCapacitySteps, d.CapacitySteps),
+		BatchSize:       context.GetParamOr(ctx, ParamBatchSize, d.BatchSize),
+		LogLatentKL:     context.GetParamOr(ctx, ParamLogLatentKL, d.LogLatentKL),
+		LearningRate:    context.GetParamOr(ctx, training.ParamLearningRate, d.LearningRate),
+		AdamBeta1:       context.GetParamOr(ctx, training.ParamAdamBeta1, d.AdamBeta1),
+		AdamBeta2:       context.GetParamOr(ctx, training.ParamAdamBeta2, d.AdamBeta2),
+		AdamEpsilon:     context.GetParamOr(ctx, training.ParamAdamEpsilon, d.AdamEpsilon),
+		Seed:            context.GetParamOr(ctx, training.ParamSeed, d.Seed),
+		CheckpointDir:   context.GetParamOr(ctx, training.ParamCheckpointDir, d.CheckpointDir),
+		CheckpointEvery: context.GetParamOr(ctx, training.ParamCheckpointEvery, d.CheckpointEvery),
+		CheckpointKeep:  context.GetParamOr(ctx, training.ParamCheckpointKeep, d.CheckpointKeep),
+	}
+	return c, c.Validate()
+}

@@ -1,0 +1,319 @@
+package vae
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/pkg/errors"
+
+	"github.com/gdisent/gdisent/gdisent/training"
+)
+
+// Dataset provides training images.
+type Dataset interface {
+	// SampleImages returns n images as flat float32 [n, H, W, C] with values in [0, 1], drawn with rng (a source
+	// derived from (seed, step), so batches are reproducible).
+	SampleImages(rng *rand.Rand, n int) ([]float32, error)
+}
+
+// DatasetFunc adapts a function to Dataset.
+type DatasetFunc func(rng *rand.Rand, n int) ([]float32, error)
+
+// SampleImages implements Dataset.
+func (f DatasetFunc) SampleImages(rng *rand.Rand, n int) ([]float32, error) { return f(rng, n) }
+
+// InMemory is a Dataset sampling uniformly, with replacement, from count images stored flat in Images.
+type InMemory struct {
+	Images    []float32
+	Count     int
+	ImageSize int // H*W*C
+}
+
+// SampleImages implements Dataset.
+func (d *InMemory) SampleImages(rng *rand.Rand, n int) ([]float32, error) {
+	if d.Count < 1 || len(d.Images) != d.Count*d.ImageSize {
+		return nil, errors.Errorf("vae.InMemory: %d values for %d images of %d values", len(d.Images), d.Count, d.ImageSize)
+	}
+	out := make([]float32, n*d.ImageSize)
+	for i := range n {
+		j := rng.IntN(d.Count)
+		copy(out[i*d.ImageSize:(i+1)*d.ImageSize], d.Images[j*d.ImageSize:(j+1)*d.ImageSize])
+	}
+	return out, nil
+}
+
+// Model is a β-VAE / AnnealedVAE with its context, optimiser and training loop.
+type Model struct {
+	cfg     Config
+	backend backends.Backend
+	ctx     *context.Context // root context holding params and variables
+	opt     *training.Adam
+	step    *training.Step
+	loop    *training.Loop
+
+	ds                             Dataset // set during Train
+	restored                       bool
+	encodeExec, decodeExec, klExec *context.Exec
+}
+
+// New creates a model with a fresh context seeded with cfg.Seed.
+func New(backend backends.Backend, cfg Config) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	ctx := context.New()
+	cfg.SetParams(ctx)
+	return FromContext(backend, ctx)
+}
+
+// FromContext creates a model whose hyperparameters are read from ctx (see ConfigFromContext) and whose variables
+// live in ctx.In(ModelScope). ctx's RNG is seeded from the "seed" hyperparameter unless it already is.
+func FromContext(backend backends.Backend, ctx *context.Context) (m *Model, err error) {
+	defer recoverErr(&err, "vae.FromContext")
+	if backend == nil || ctx == nil {
+		return nil, errors.New("vae.FromContext: backend and context must be non-nil")
+	}
+	cfg, err := ConfigFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m = &Model{cfg: cfg, backend: backend, ctx: ctx}
+	if v := ctx.InspectVariableIfLoaded(context.RootScope, context.RNGStateVariableName); v == nil || !v.HasValue() {
+		if err := training.SeedContext(ctx, cfg.Seed); err != nil {
+			return nil, err
+		}
+	}
+	m.opt = training.NewAdam(ctx.In(ModelScope))
+	m.step, err = training.NewStep(backend, ctx, "vae", func(ctx *context.Context, step *Node, in []*Node, out *training.Outputs) {
+		t := LossGraph(ctx.In(ModelScope), m.cfg, step, in[0])
+		out.Minimize("loss", t.Loss, m.opt)
+		out.Log("reconstruction", t.Reconstruction)
+		out.Log("kl", t.KL)
+		if t.Capacity != nil {
+			out.Log("capacity", t.Capacity)
+		}
+		if m.cfg.LogLatentKL {
+			for j := range m.cfg.LatentDim {
+				out.Log(fmt.Sprintf("kl/%02d", j), Squeeze(Slice(t.KLPerLatent, AxisElem(j))))
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.loop = training.NewLoop(backend, ctx, m.trainStep)
+	if cfg.CheckpointDir != "" {
+		m.loop.Checkpoints(cfg.CheckpointDir, int64(cfg.CheckpointEvery), cfg.CheckpointKeep)
+	}
+	return m, nil
+}
+
+// Train trains until `steps` steps are completed in total (a model restored at step s runs steps−s more), drawing
+// batches from ds. With a checkpoint directory, the latest checkpoint there is restored first (once per Model).
+// rep nil picks training.AutoReporter. A NaN/Inf loss returns a *training.NonFiniteError.
+func (m *Model) Train(ds Dataset, steps int, rep training.Reporter) (err error) {
+	defer recoverErr(&err, "vae.Train")
+	if steps < 0 {
+		return errors.Errorf("vae.Train: steps must be >= 0, got %d", steps)
+	}
+	if ds == nil {
+		return errors.New("vae.Train: nil dataset")
+	}
+	if m.cfg.CheckpointDir != "" && !m.restored {
+		m.restored = true
+		if _, err := m.loop.Restore(); err != nil {
+			return errors.WithMessage(err, "vae.Train: restoring checkpoint")
+		}
+	}
+	m.ds = ds
+	defer func() { m.ds = nil }()
+	m.loop.Reporter(rep)
+	return m.loop.RunTo(int64(steps))
+}
+
+// Train builds a model from ctx's hyperparameters (see FromContext) and trains it for steps steps.
+func Train(ctx *context.Context, backend backends.Backend, ds Dataset, steps int, rep training.Reporter) (*Model, error) {
+	m, err := FromContext(backend, ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m, m.Train(ds, steps, rep)
+}
+
+func (m *Model) trainStep(step int64, rng *rand.Rand) (training.Metrics, error) {
+	c := m.cfg
+	imgs, err := m.ds.SampleImages(rng, c.BatchSize)
+	if err != nil {
+		return nil, errors.WithMessage(err, "sampling a batch")
+	}
+	if want := c.BatchSize * c.ImageSize * c.ImageSize * c.Channels; len(imgs) != want {
+		return nil, errors.Errorf("dataset returned %d values, want %d (batch %d of %dx%dx%d)", len(imgs), want,
+			c.BatchSize, c.ImageSize, c.ImageSize, c.Channels)
+	}
+	return m.step.Run(step, training.Tensor(imgs, c.BatchSize, c.ImageSize, c.ImageSize, c.Channels))
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg }
+
+// Context returns the model's context (hyperparameters and variables).
+func (m *Model) Context() *context.Context { return m.ctx }
+
+// Loop returns the training loop (step count, checkpoints, Every hooks).
+func (m *Model) Loop() *training.Loop { return m.loop }
+
+// History returns the recorded losses ("loss", "reconstruction", "kl", ...).
+func (m *Model) History() *training.History { return m.loop.History() }
+
+// Optimizer returns the Adam over the model's variables.
+func (m *Model) Optimizer() *training.Adam { return m.opt }
+
+func (m *Model) imageLen() int { return m.cfg.ImageSize * m.cfg.ImageSize * m.cfg.Channels }
+
+func (m *Model) checkImages(images []float32) (int, error) {
+	n := len(images) / max(m.imageLen(), 1)
+	if n < 1 || len(images) != n*m.imageLen() {
+		return 0, errors.Errorf("vae: %d values is not a whole number (>= 1) of %dx%dx%d images", len(images),
+			m.cfg.ImageSize, m.cfg.ImageSize, m.cfg.Channels)
+	}
+	return n, nil
+}
+
+func (m *Model) evalCtx() *context.Context { return m.ctx.In(ModelScope).Checked(false) }
+
+// EncodeDistribution returns the posterior means and log-variances [n, latentDim] (row-major) of n images given
+// flat [n, H, W, C].
+func (m *Model) EncodeDistribution(images []float32) (mean, logVar []float32, err error) {
+	defer recoverErr(&err, "vae.Encode")
+	n, err := m.checkImages(images)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.encodeExec == nil {
+		m.encodeExec, err = context.NewExec(m.backend, m.evalCtx(), func(ctx *context.Context, x *Node) (*Node, *Node) {
+			return EncoderGraph(ctx, m.cfg, x)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		m.encodeExec.SetMaxCache(16)
+	}
+	s := m.cfg.ImageSize
+	outs, err := m.encodeExec.Exec(training.Tensor(images, n, s, s, m.cfg.Channels))
+	if err != nil {
+		return nil, nil, errors.WithMessage(err, "vae.Encode")
+	}
+	return tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1]), nil
+}
+
+// Encode returns the posterior means [n, latentDim] (row-major) of n images — the representation used by
+// disentanglement metrics.
+func (m *Model) Encode(images []float32) ([]float32, error) {
+	mean, _, err := m.EncodeDistribution(images)
+	return mean, err
+}
+
+// Decode returns the Bernoulli means (sigmoid of the logits), flat [n, H, W, C], for n latent codes z given flat
+// [n, latentDim].
+func (m *Model) Decode(z []float32) (images []float32, err error) {
+	defer recoverErr(&err, "vae.Decode")
+	l := m.cfg.LatentDim
+	n := len(z) / l
+	if n < 1 || len(z) != n*l {
+		return nil, errors.Errorf("vae.Decode: %d values is not a whole number (>= 1) of %d-d codes", len(z), l)
+	}
+	if m.decodeExec == nil {
+		m.decodeExec, err = context.NewExec(m.backend, m.evalCtx(), func(ctx *context.Context, z *Node) *Node {
+			return Sigmoid(DecoderGraph(ctx, m.cfg, z))
+		})
+		if err != nil {
+			return nil, err
+		}
+		m.decodeExec.SetMaxCache(16)
+	}
+	out, err := m.decodeExec.Exec(training.Tensor(z, n, l))
+	if err != nil {
+		return nil, errors.WithMessage(err, "vae.Decode")
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), nil
+}
+
+// Reconstruct encodes images to their posterior means and decodes them.
+func (m *Model) Reconstruct(images []float32) ([]float32, error) {
+	mean, err := m.Encode(images)
+	if err != nil {
+		return nil, err
+	}
+	return m.Decode(mean)
+}
+
+// LatentKL returns each latent's KL(q(z_j|x) ‖ N(0, 1)) averaged over the given images: latents with KL near 0
+// are unused (collapsed to the prior), the informative ones carry most of the KL.
+func (m *Model) LatentKL(images []float32) (kl []float64, err error) {
+	defer recoverErr(&err, "vae.LatentKL")
+	mean, logVar, err := m.EncodeDistribution(images)
+	if err != nil {
+		return nil, err
+	}
+	l := m.cfg.LatentDim
+	n := len(mean) / l
+	kl = make([]float64, l)
+	for i := range n {
+		for j := range l {
+			mu, lv := float64(mean[i*l+j]), float64(logVar[i*l+j])
+			kl[j] += 0.5 * (mu*mu + math.Exp(lv) - lv - 1)
+		}
+	}
+	for j := range kl {
+		kl[j] /= float64(n)
+	}
+	return kl, nil
+}
+
+// Traverse decodes latent traversals around the code z [latentDim]: for each latent j (rows) and each value v
+// (columns), z with z_j = v. It returns flat images [latentDim·len(values), H, W, C], row-major (latent-major).
+func (m *Model) Traverse(z []float32, values []float64) ([]float32, error) {
+	l := m.cfg.LatentDim
+	if len(z) != l {
+		return nil, errors.Errorf("vae.Traverse: code has %d values, want %d", len(z), l)
+	}
+	if len(values) == 0 {
+		return nil, errors.New("vae.Traverse: no traversal values")
+	}
+	codes := make([]float32, 0, l*len(values)*l)
+	for j := range l {
+		for _, v := range values {
+			row := append([]float32(nil), z...)
+			row[j] = float32(v)
+			codes = append(codes, row...)
+		}
+	}
+	return m.Decode(codes)
+}
+
+// TraverseImage is Traverse around the posterior mean of one image [H, W, C].
+func (m *Model) TraverseImage(image []float32, values []float64) ([]float32, error) {
+	if len(image) != m.imageLen() {
+		return nil, errors.Errorf("vae.TraverseImage: image has %d values, want %d", len(image), m.imageLen())
+	}
+	mean, err := m.Encode(image)
+	if err != nil {
+		return nil, err
+	}
+	return m.Traverse(mean, values)
+}
+
+func recoverErr(err *error, where string) {
+	if r := recover(); r != nil {
+		if e, ok := r.(error); ok {
+			*err = errors.WithMessage(e, where)
+		} else {
+			*err = errors.Errorf("%s: %v", where, r)
+		}
+	}
+}
