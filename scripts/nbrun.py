@@ -3,7 +3,8 @@
 
 A notebook passes when no cell errors and it shows at least `metadata.gdisent.min_images` image outputs
 (image/png or image/svg+xml; default 1). Executed copies go to --out (default out/notebooks), figures the notebooks
-export go to $GDISENT_OUT (default out/figures).
+export go to $GDISENT_OUT (default out/figures); checkpoints go to $GDISENT_RUNS (default notebooks/runs; a fresh
+temporary directory in quick mode).
 
     scripts/nbrun.py notebooks/quickstart.ipynb          # full run
     scripts/nbrun.py --quick notebooks/*.ipynb           # quick mode (GDISENT_QUICK=1), as the tests do
@@ -11,6 +12,7 @@ export go to $GDISENT_OUT (default out/figures).
 import argparse
 import os
 import sys
+import tempfile
 import time
 
 import nbformat
@@ -53,12 +55,15 @@ def run(path, args):
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
     t0 = time.time()
     err = None
+    os.makedirs(args.out, exist_ok=True)
+    log = open(os.path.join(args.out, os.path.basename(path) + ".kernel.log"), "w")
     try:
-        client.execute()
+        client.execute(stderr=log, stdout=log)
     except (CellExecutionError, DeadKernelError, CellTimeoutError) as e:
         err = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+    finally:
+        log.close()
     dt = time.time() - t0
-    os.makedirs(args.out, exist_ok=True)
     outpath = os.path.join(args.out, os.path.basename(path))
     nbformat.write(nb, outpath)
     images, problems = check(nb)
@@ -84,6 +89,9 @@ def main():
     if args.quick:
         os.environ["GDISENT_QUICK"] = "1"
     os.environ.setdefault("GDISENT_OUT", os.path.abspath("out/figures"))
+    if args.quick:
+        # Quick runs start from scratch: checkpoints of earlier runs must not stand in for training.
+        os.environ["GDISENT_RUNS"] = tempfile.mkdtemp(prefix="gdisent-runs-")
     ok = all([run(p, args) for p in args.notebooks])
     sys.exit(0 if ok else 1)
 

@@ -55,7 +55,7 @@ func Choose() Choice {
 			}
 		}
 	}
-	return Choice{Config: purego.Name, Reason: "no PJRT plugin installed (set PJRT_PLUGIN_LIBRARY_PATH or run install.sh on a machine with network access)"}
+	return Choice{Config: purego.Name, Reason: "no PJRT plugin installed"}
 }
 
 var (
@@ -86,7 +86,7 @@ func New() (b backends.Backend, err error) {
 	}
 	shared = b
 	if !reported && Report != nil {
-		fmt.Fprintf(Report, "gdisent: backend %s — %s\n", b.Description(), c.Reason)
+		fmt.Fprintf(Report, "gdisent: backend %s (%s)\n", c.Config, c.Reason)
 		reported = true
 	}
 	return b, nil

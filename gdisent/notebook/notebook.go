@@ -43,3 +43,20 @@ func OutDir(name string) (string, error) {
 	}
 	return dir, nil
 }
+
+// RunsEnv names the directory where notebooks keep checkpoints; unset means "runs" under the working directory.
+const RunsEnv = "GDISENT_RUNS"
+
+// RunDir returns (and creates) the checkpoint directory of a notebook's run: $GDISENT_RUNS/name, or runs/name.
+// Cells find a model trained by an earlier cell there, since every GoNB cell runs in a fresh process.
+func RunDir(name string) (string, error) {
+	base := os.Getenv(RunsEnv)
+	if base == "" {
+		base = "runs"
+	}
+	dir := filepath.Join(base, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating run directory %q: %w", dir, err)
+	}
+	return dir, nil
+}

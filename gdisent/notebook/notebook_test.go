@@ -48,3 +48,15 @@ func TestOutDir(t *testing.T) {
 		t.Error("OutDir under a regular file succeeded, want an error")
 	}
 }
+
+func TestRunDir(t *testing.T) {
+	base := t.TempDir()
+	t.Setenv(RunsEnv, base)
+	dir, err := RunDir("vae")
+	if err != nil || dir != filepath.Join(base, "vae") {
+		t.Fatalf("RunDir = %q, %v", dir, err)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Errorf("RunDir did not create %q: %v", dir, err)
+	}
+}

@@ -1,6 +1,8 @@
 package training
 
 import (
+	"github.com/gdisent/gdisent/plots"
+
 	"sort"
 	"sync"
 )
@@ -143,4 +145,25 @@ func (h *History) replace(all []Series) {
 		h.series[s.Name] = &c
 		h.order = append(h.order, s.Name)
 	}
+}
+
+// PlotSeries returns the named series (all of them when names is empty) as plots.Series, ready for plots.Curves.
+// Unknown names are skipped.
+func (h *History) PlotSeries(names ...string) []plots.Series {
+	if len(names) == 0 {
+		names = h.Names()
+	}
+	var out []plots.Series
+	for _, name := range names {
+		s, ok := h.Get(name)
+		if !ok {
+			continue
+		}
+		x := make([]float64, len(s.Steps))
+		for i, st := range s.Steps {
+			x[i] = float64(st)
+		}
+		out = append(out, plots.Series{Name: s.Name, X: x, Y: append([]float64(nil), s.Values...)})
+	}
+	return out
 }

@@ -436,3 +436,17 @@ func TestCancelAndHooks(t *testing.T) {
 		t.Fatalf("checkpoint on cancel: %v", paths)
 	}
 }
+
+func TestHistoryPlotSeries(t *testing.T) {
+	h := NewHistory()
+	h.Add(0, Metrics{"loss": 3, "kl": 1})
+	h.Add(1, Metrics{"loss": 2})
+	all := h.PlotSeries()
+	if len(all) != 2 {
+		t.Fatalf("PlotSeries() gave %d series, want 2", len(all))
+	}
+	loss := h.PlotSeries("loss", "missing")
+	if len(loss) != 1 || loss[0].Name != "loss" || len(loss[0].X) != 2 || loss[0].X[1] != 1 || loss[0].Y[1] != 2 {
+		t.Errorf("PlotSeries(loss) = %+v", loss)
+	}
+}

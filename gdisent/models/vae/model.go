@@ -317,3 +317,24 @@ func recoverErr(err *error, where string) {
 		}
 	}
 }
+
+// Load builds a model from cfg and restores the latest checkpoint in cfg.CheckpointDir, e.g. in a notebook cell
+// after the training cell (each GoNB cell runs in a fresh process). It fails when there is no checkpoint.
+func Load(backend backends.Backend, cfg Config) (*Model, error) {
+	if cfg.CheckpointDir == "" {
+		return nil, errors.New("vae.Load: the config has no CheckpointDir")
+	}
+	m, err := New(backend, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ok, err := m.loop.Restore()
+	if err != nil {
+		return nil, errors.WithMessagef(err, "vae.Load: restoring from %s", cfg.CheckpointDir)
+	}
+	if !ok {
+		return nil, errors.Errorf("vae.Load: no checkpoint in %s (train the model first)", cfg.CheckpointDir)
+	}
+	m.restored = true
+	return m, nil
+}

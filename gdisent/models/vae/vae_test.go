@@ -318,3 +318,43 @@ func TestSmallOnDSprites(t *testing.T) {
 		t.Fatalf("reconstruction did not decrease: %.1f → %.1f", first, last)
 	}
 }
+
+func TestLoadRestoresTrainedModel(t *testing.T) {
+	b := testBackend(t)
+	cfg := tinyConfig()
+	if _, err := Load(b, cfg); err == nil {
+		t.Error("Load without a checkpoint directory succeeded")
+	}
+	cfg.CheckpointDir = t.TempDir()
+	if _, err := Load(b, cfg); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
+		t.Errorf("Load from an empty directory: %v, want a 'no checkpoint' error", err)
+	}
+	m, err := New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Train(squares(16), 6, training.Silent()); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Loop().Step() != 6 {
+		t.Errorf("loaded model at step %d, want 6", loaded.Loop().Step())
+	}
+	imgs, _ := squares(16)(rand.New(rand.NewPCG(3, 4)), 2)
+	want, err := m.Encode(imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loaded.Encode(imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if want[i] != got[i] {
+			t.Fatalf("loaded model encodes differently at %d: %v vs %v", i, got[i], want[i])
+		}
+	}
+}
