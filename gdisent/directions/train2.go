@@ -1,0 +1,247 @@
+package directions
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/gdisent/gdisent/gdisent/metrics"
+)
+
+// HessianDiscoveryConfig configures HessianDiscovery.
+type HessianDiscoveryConfig struct {
+	LatentDim  int
+	Directions int            // K ≤ D
+	Batch      int            // default 32
+	LR         float64        // Adam, default 0.01 (Peebles et al.'s BigGAN discovery)
+	Hessian    HessianOptions // default K=2, ε=0.1; Reduce defaults to max (set ReduceByMean as in their discovery code)
+	DType      dtypes.DType
+	Scope      string // default "/hessian_discovery"
+	Seed       uint64
+}
+
+// HessianDiscovery learns an orthogonal A = expm(S − Sᵀ)[:, :K] that minimises the Hessian Penalty of
+// w ↦ G(z + A w) at w = 0 over z ~ N(0, I) (Peebles et al. 2020, direction discovery: the penalty is taken with
+// respect to the direction coordinates w, only A is trained, G is frozen).
+type HessianDiscovery struct {
+	ctx  *context.Context
+	cfg  HessianDiscoveryConfig
+	exec *context.Exec
+}
+
+// NewHessianDiscovery creates S (0.001·randn) in cfg.Scope and the train step.
+func NewHessianDiscovery(b backends.Backend, ctx *context.Context, gen Generator, cfg HessianDiscoveryConfig) (hd *HessianDiscovery, err error) {
+	defer catch(&err, "directions: NewHessianDiscovery")
+	if err := backendOK(b); err != nil {
+		return nil, err
+	}
+	if ctx == nil || gen == nil || cfg.LatentDim <= 0 || cfg.Directions <= 0 || cfg.Directions > cfg.LatentDim {
+		return nil, errors.Errorf("directions: NewHessianDiscovery: need ctx, gen and 0 < Directions (%d) ≤ LatentDim (%d)", cfg.Directions, cfg.LatentDim)
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 32
+	}
+	if cfg.LR == 0 {
+		cfg.LR = 0.01
+	}
+	cfg.DType = defaultDType(cfg.DType)
+	if cfg.Scope == "" {
+		cfg.Scope = "/hessian_discovery"
+	}
+	if !strings.HasPrefix(cfg.Scope, context.ScopeSeparator) {
+		cfg.Scope = context.ScopeSeparator + cfg.Scope
+	}
+	d := cfg.LatentDim
+	sctx := ctx.InAbsPath(cfg.Scope).Checked(false)
+	if sctx.GetVariableByScopeAndName(sctx.Scope(), "S") == nil {
+		rng := rand.New(rand.NewPCG(cfg.Seed, 98))
+		init := make([]float64, d*d)
+		for i := range init {
+			init[i] = 0.001 * rng.NormFloat64()
+		}
+		t, err := tensorOf(cfg.DType, init, d, d)
+		if err != nil {
+			return nil, err
+		}
+		sctx.VariableWithValue("S", t)
+	}
+	hd = &HessianDiscovery{ctx: ctx, cfg: cfg}
+	hd.exec, err = context.NewExec(b, ctx, func(ctx *context.Context, g *Graph) *Node {
+		c := hd.cfg
+		a := OrthogonalFromSkew(ctx.InAbsPath(c.Scope).GetVariable("S").ValueGraph(g), c.Directions) // D×K
+		z := ctx.RandomNormal(g, shapes.Make(c.DType, c.Batch, d))
+		reps := 2*max(c.Hessian.withDefaults().K, 2) + 1
+		zt := Reshape(BroadcastToDims(InsertAxes(z, 0), reps, c.Batch, d), reps*c.Batch, d)
+		f := func(w *Node) *Node {
+			if w.Shape().Dimensions[0] != reps*c.Batch {
+				panicf("directions: unexpected Hessian batch %d", w.Shape().Dimensions[0])
+			}
+			return genReuse(ctx, gen, Add(zt, DotGeneral(w, []int{1}, nil, a, []int{1}, nil)))
+		}
+		loss := HessianPenalty(ctx, f, Zeros(g, shapes.Make(c.DType, c.Batch, c.Directions)), c.Hessian)
+		adamStep(ctx, c.Scope, loss, scopeVars(ctx, c.Scope), c.LR)
+		return loss
+	})
+	return hd, err
+}
+
+// Step runs one step and returns the Hessian penalty before the update.
+func (hd *HessianDiscovery) Step() (loss float64, err error) {
+	defer catch(&err, "directions: HessianDiscovery step")
+	res, err := hd.exec.Exec()
+	if err != nil {
+		return 0, err
+	}
+	f, err := floats(res[0])
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(f[0]) {
+		return f[0], errors.New("directions: Hessian penalty is NaN")
+	}
+	return f[0], nil
+}
+
+// Directions returns the current orthonormal A (D×K).
+func (hd *HessianDiscovery) Directions() (Directions, error) {
+	return readDirections(hd.ctx, hd.cfg.Scope, false, hd.cfg.Directions, "HessianPenalty")
+}
+
+// Encoder maps images [B, ...] to codes [B, k].
+type Encoder func(ctx *context.Context, x *Node) *Node
+
+// CoordinateEncoderConfig configures CoordinateEncoder.
+type CoordinateEncoderConfig struct {
+	Directions *mat.Dense   // D×k; coordinates are c = Aᵀz (orthonormalise non-orthogonal directions first)
+	Batch      int          // default 64
+	LR         float64      // Adam, default 1e-3
+	DType      dtypes.DType // default Float32
+	Scope      string       // encoder scope, default "/coord_encoder"
+}
+
+// CoordinateEncoder trains E(G(z)) ≈ Aᵀz by MSE on freshly generated images (the two-stage protocol of
+// RECIPES C.10 / Locatello-style post-hoc encoders), with G frozen.
+type CoordinateEncoder struct {
+	b    backends.Backend
+	ctx  *context.Context
+	enc  Encoder
+	cfg  CoordinateEncoderConfig
+	exec *context.Exec
+	eval *context.Exec
+}
+
+// NewCoordinateEncoder prepares the train step; the encoder's variables live in cfg.Scope.
+func NewCoordinateEncoder(b backends.Backend, ctx *context.Context, gen Generator, enc Encoder, cfg CoordinateEncoderConfig) (ce *CoordinateEncoder, err error) {
+	defer catch(&err, "directions: NewCoordinateEncoder")
+	if err := backendOK(b); err != nil {
+		return nil, err
+	}
+	if ctx == nil || gen == nil || enc == nil || cfg.Directions == nil {
+		return nil, errors.New("directions: NewCoordinateEncoder: nil context, generator, encoder or directions")
+	}
+	if err := checkFinite("directions", cfg.Directions.RawMatrix().Data); err != nil {
+		return nil, err
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 64
+	}
+	if cfg.LR == 0 {
+		cfg.LR = 1e-3
+	}
+	cfg.DType = defaultDType(cfg.DType)
+	if cfg.Scope == "" {
+		cfg.Scope = "/coord_encoder"
+	}
+	if !strings.HasPrefix(cfg.Scope, context.ScopeSeparator) {
+		cfg.Scope = context.ScopeSeparator + cfg.Scope
+	}
+	d, k := cfg.Directions.Dims()
+	aData := mat.DenseCopyOf(cfg.Directions).RawMatrix().Data
+	ce = &CoordinateEncoder{b: b, ctx: ctx, enc: enc, cfg: cfg}
+	ce.exec, err = context.NewExec(b, ctx, func(ctx *context.Context, g *Graph) *Node {
+		z := ctx.RandomNormal(g, shapes.Make(cfg.DType, cfg.Batch, d))
+		a := ConvertDType(Reshape(Const(g, aData), d, k), cfg.DType)
+		target := MatMul(z, a)
+		x := StopGradient(genReuse(ctx, gen, z))
+		pred := enc(ctx.InAbsPath(cfg.Scope).Checked(false), x)
+		if !pred.Shape().Equal(target.Shape()) {
+			panicf("directions: encoder output %s, want %s", pred.Shape(), target.Shape())
+		}
+		loss := ReduceAllMean(Square(Sub(pred, target)))
+		adamStep(ctx, cfg.Scope, loss, scopeVars(ctx, cfg.Scope), cfg.LR)
+		return loss
+	})
+	if err != nil {
+		return nil, err
+	}
+	ce.eval, err = context.NewExec(b, ctx, func(ctx *context.Context, x *Node) *Node {
+		return enc(ctx.InAbsPath(cfg.Scope).Checked(false), x)
+	})
+	return ce, err
+}
+
+// Step runs one MSE step and returns the loss before the update.
+func (ce *CoordinateEncoder) Step() (loss float64, err error) {
+	defer catch(&err, "directions: CoordinateEncoder step")
+	res, err := ce.exec.Exec()
+	if err != nil {
+		return 0, err
+	}
+	f, err := floats(res[0])
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(f[0]) {
+		return f[0], errors.New("directions: encoder loss is NaN")
+	}
+	return f[0], nil
+}
+
+// MetricsEncoder adapts the trained encoder to gdisent/metrics: observations are n images of shape imageDims
+// (e.g. [64, 64, 1]) as row-major float32, run in batches of `batch`.
+func (ce *CoordinateEncoder) MetricsEncoder(imageDims []int, batch int) metrics.Encoder {
+	if batch <= 0 {
+		batch = 256
+	}
+	per := 1
+	for _, d := range imageDims {
+		per *= d
+	}
+	return func(images []float32, n int) (codes []float32, err error) {
+		defer catch(&err, "directions: encoding %d images", n)
+		if per <= 0 || len(images) != n*per {
+			return nil, errors.Errorf("directions: got %d values for %d images of shape %v", len(images), n, imageDims)
+		}
+		for start := 0; start < n; start += batch {
+			m := min(batch, n-start)
+			x64 := make([]float64, m*per)
+			for i := range x64 {
+				x64[i] = float64(images[start*per+i])
+			}
+			xt, err := tensorOf(ce.cfg.DType, x64, append([]int{m}, imageDims...)...)
+			if err != nil {
+				return nil, err
+			}
+			res, err := ce.eval.Exec(xt)
+			if err != nil {
+				return nil, err
+			}
+			f, err := floats(res[0])
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range f {
+				codes = append(codes, float32(v))
+			}
+		}
+		return codes, nil
+	}
+}
