@@ -25,6 +25,8 @@ func init() {
 		{"backend", "print the backend gdisent picks on this machine and why", runBackend},
 		{"install-pjrt", "try to install the XLA/PJRT plugin for this machine (needs network access)", runInstallPJRT},
 		{"metrics", "score codes against ground-truth factors given as .npy files (prints JSON)", runMetrics},
+		{"sweep", "train one run of a seeds × hyperparameters sweep (-index or $SLURM_ARRAY_TASK_ID), or -list/-all", runSweep},
+		{"select", "rank a sweep directory's finished runs with ModelCentrality and UDR (prints JSON)", runSelect},
 	}
 }
 
