@@ -13,7 +13,8 @@
 // spectra, curved trajectories that follow the leading vector, and a spectral alignment regularizer (see
 // SpectralAlignmentLoss for the exact loss; the paper's own form was not available and is UNVERIFIED).
 //
-// Learned methods (train steps on GoMLX; G is frozen):
+// Learned methods (train steps built with gdisent/training's Step and per-scope Adam, whose state lives under
+// training.OptimizerScope; G is frozen and runs in inference mode, so its batch-norm statistics do not move):
 //   - Latent Discovery (Voynov & Babenko, "Unsupervised Discovery of Interpretable Directions in the GAN Latent
 //     Space", ICML 2020): orthogonal A = expm(S − Sᵀ) (or linear A) and a reconstructor R(x, x') predicting the
 //     direction index (cross-entropy) and the shift (L1, weight 0.25).

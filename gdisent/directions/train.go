@@ -1,7 +1,6 @@
 package directions
 
 import (
-	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -10,61 +9,39 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
-	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gdisent/gdisent/gdisent/nn"
+	"github.com/gdisent/gdisent/gdisent/training"
 )
 
-// scopeVars returns the trainable float variables whose scope is scope or below it.
-func scopeVars(ctx *context.Context, scope string) []*context.Variable {
-	var out []*context.Variable
-	for v := range ctx.IterVariables() {
-		s := v.Scope()
-		if v.Trainable && v.DType().IsFloat() && (s == scope || strings.HasPrefix(s, scope+context.ScopeSeparator)) &&
-			!strings.Contains(s, context.ScopeSeparator+"adam") {
-			out = append(out, v)
-		}
-	}
+// minimize registers loss with the shared per-scope Adam of gdisent/training (Kingma & Ba 2015; β1 0.9, β2 0.999,
+// ε 1e-8) over the trainable variables under the absolute scope. Its state lives under
+// training.OptimizerScope/<scope>; only these variables change, everything else in ctx (e.g. G) stays frozen.
+func minimize(ctx *context.Context, out *training.Outputs, scope string, loss *Node, lr float64) {
+	out.Minimize("loss", loss, training.NewAdam(ctx.InAbsPath(scope)).LearningRate(lr).Betas(0.9, 0.999).Epsilon(1e-8))
+}
+
+// frozenGen calls the frozen generator in inference mode (batch-norm moving averages, no statistic updates),
+// since training.Step marks its graphs as training; the training flag is restored afterwards.
+func frozenGen(ctx *context.Context, gen Generator, z *Node) *Node {
+	g := z.Graph()
+	ctx.SetTraining(g, false)
+	out := genReuse(ctx, gen, z)
+	ctx.SetTraining(g, true)
 	return out
 }
 
-// adamStep updates vars by Adam (Kingma & Ba 2015; β1 0.9, β2 0.999, ε 1e-8) on the gradient of loss. Its state
-// lives under scope/adam. Only these variables change: everything else in ctx (e.g. G) stays frozen.
-func adamStep(ctx *context.Context, scope string, loss *Node, vars []*context.Variable, lr float64) {
-	g := loss.Graph()
-	if len(vars) == 0 {
-		panicf("directions: no trainable variables under %q", scope)
+// runStep runs a compiled directions step and returns its metrics, wrapping errors with what.
+func runStep(s *training.Step, step *int64, what string) (training.Metrics, error) {
+	m, err := s.Run(*step)
+	*step++
+	if err != nil {
+		return m, errors.WithMessage(err, what)
 	}
-	nodes := make([]*Node, len(vars))
-	for i, v := range vars {
-		nodes[i] = v.ValueGraph(g)
-	}
-	grads := Gradient(loss, nodes...)
-	actx := ctx.InAbsPath(scope).In("adam").Checked(false).WithInitializer(initializers.Zero)
-	stepVar := actx.VariableWithValue("step", float64(0)).SetTrainable(false)
-	step := AddScalar(stepVar.ValueGraph(g), 1)
-	stepVar.SetValueGraph(step)
-	const b1, b2, eps = 0.9, 0.999, 1e-8
-	c1 := OneMinus(Pow(Scalar(g, dtypes.Float64, b1), step))
-	c2 := OneMinus(Pow(Scalar(g, dtypes.Float64, b2), step))
-	for i, v := range vars {
-		dt := v.DType()
-		name := strings.ReplaceAll(v.ScopeAndName(), context.ScopeSeparator, "|")
-		mVar := actx.VariableWithShape("m"+name, v.Shape()).SetTrainable(false)
-		vVar := actx.VariableWithShape("v"+name, v.Shape()).SetTrainable(false)
-		gr := grads[i]
-		m := Add(MulScalar(mVar.ValueGraph(g), b1), MulScalar(gr, 1-b1))
-		s := Add(MulScalar(vVar.ValueGraph(g), b2), MulScalar(Square(gr), 1-b2))
-		mVar.SetValueGraph(m)
-		vVar.SetValueGraph(s)
-		mh := Div(m, ConvertDType(c1, dt))
-		sh := Div(s, ConvertDType(c2, dt))
-		upd := MulScalar(Div(mh, AddScalar(Sqrt(sh), eps)), lr)
-		v.SetValueGraph(Sub(nodes[i], upd))
-	}
+	return m, nil
 }
 
 // Reconstructor is the Latent Discovery head: from an image pair it predicts direction logits [B, K] and the
@@ -118,7 +95,8 @@ type LatentDiscoveryConfig struct {
 type LatentDiscovery struct {
 	ctx  *context.Context
 	cfg  LatentDiscoveryConfig
-	exec *context.Exec
+	step *training.Step
+	n    int64
 }
 
 // DiscoveryStats are the per-step training statistics.
@@ -168,10 +146,13 @@ func NewLatentDiscovery(b backends.Backend, ctx *context.Context, gen Generator,
 		sctx.VariableWithValue(name, t)
 	}
 	ld = &LatentDiscovery{ctx: ctx, cfg: cfg}
-	ld.exec, err = context.NewExec(b, ctx, func(ctx *context.Context, g *Graph) []*Node {
-		return ld.stepGraph(ctx, g, gen)
+	ld.step, err = training.NewStep(b, ctx, "directions/latent_discovery", func(ctx *context.Context, _ *Node, _ []*Node, out *training.Outputs) {
+		ld.stepGraph(ctx, out, gen)
 	})
-	return ld, err
+	if err != nil {
+		return nil, err
+	}
+	return ld, nil
 }
 
 func ldDefaults(c LatentDiscoveryConfig) LatentDiscoveryConfig {
@@ -210,7 +191,8 @@ func (ld *LatentDiscovery) matrix(sctx *context.Context, g *Graph) *Node {
 	return OrthogonalFromSkew(sctx.GetVariable("S").ValueGraph(g), ld.cfg.Directions)
 }
 
-func (ld *LatentDiscovery) stepGraph(ctx *context.Context, g *Graph, gen Generator) []*Node {
+func (ld *LatentDiscovery) stepGraph(ctx *context.Context, out *training.Outputs, gen Generator) {
+	g := out.Graph()
 	c := ld.cfg
 	dt := c.DType
 	sctx := ctx.InAbsPath(c.Scope).Checked(false)
@@ -223,37 +205,25 @@ func (ld *LatentDiscovery) stepGraph(ctx *context.Context, g *Graph, gen Generat
 	oh := OneHot(k, c.Directions, dt)
 	a := ld.matrix(sctx, g)                                                            // D×K
 	shift := DotGeneral(Mul(oh, InsertAxes(eps, -1)), []int{1}, nil, a, []int{1}, nil) // [B, D]
-	x1 := StopGradient(genReuse(ctx, gen, z))
-	x2 := genReuse(ctx, gen, Add(z, shift))
+	x1 := StopGradient(frozenGen(ctx, gen, z))
+	x2 := frozenGen(ctx, gen, Add(z, shift))
 	logits, pred := c.Reconstructor(sctx.In("reconstructor"), x1, x2)
 	ce := Neg(ReduceAllMean(ReduceSum(Mul(oh, LogSoftmax(logits, -1)), -1)))
 	l1 := ReduceAllMean(Abs(Sub(pred, eps)))
 	loss := Add(ce, MulScalar(l1, c.ShiftWeight))
 	acc := ReduceAllMean(ConvertDType(Equal(ArgMax(logits, -1, dtypes.Int32), k), dt))
-	adamStep(ctx, c.Scope, loss, scopeVars(ctx, c.Scope), c.LR)
-	return []*Node{loss, ce, l1, acc}
+	out.Log("ce", ce)
+	out.Log("shift_l1", l1)
+	out.Log("accuracy", acc)
+	minimize(ctx, out, c.Scope, loss, c.LR)
 }
 
 // Step runs one training step.
 func (ld *LatentDiscovery) Step() (s DiscoveryStats, err error) {
 	defer catch(&err, "directions: LatentDiscovery step")
-	res, err := ld.exec.Exec()
-	if err != nil {
-		return s, err
-	}
-	var v [4]float64
-	for i := range v {
-		f, err := floats(res[i])
-		if err != nil {
-			return s, err
-		}
-		v[i] = f[0]
-	}
-	s = DiscoveryStats{Loss: v[0], CE: v[1], ShiftL1: v[2], Accuracy: v[3]}
-	if math.IsNaN(s.Loss) {
-		return s, errors.New("directions: LatentDiscovery loss is NaN")
-	}
-	return s, nil
+	m, err := runStep(ld.step, &ld.n, "directions: LatentDiscovery step")
+	s = DiscoveryStats{Loss: m["loss"], CE: m["ce"], ShiftL1: m["shift_l1"], Accuracy: m["accuracy"]}
+	return s, err
 }
 
 // Directions returns the current A (D×K) with unit columns (ORTHO: computed with gonum's expm).

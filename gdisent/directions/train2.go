@@ -1,7 +1,6 @@
 package directions
 
 import (
-	"math"
 	"math/rand/v2"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gdisent/gdisent/gdisent/metrics"
+	"github.com/gdisent/gdisent/gdisent/training"
 )
 
 // HessianDiscoveryConfig configures HessianDiscovery.
@@ -34,7 +34,8 @@ type HessianDiscoveryConfig struct {
 type HessianDiscovery struct {
 	ctx  *context.Context
 	cfg  HessianDiscoveryConfig
-	exec *context.Exec
+	step *training.Step
+	n    int64
 }
 
 // NewHessianDiscovery creates S (0.001·randn) in cfg.Scope and the train step.
@@ -74,7 +75,8 @@ func NewHessianDiscovery(b backends.Backend, ctx *context.Context, gen Generator
 		sctx.VariableWithValue("S", t)
 	}
 	hd = &HessianDiscovery{ctx: ctx, cfg: cfg}
-	hd.exec, err = context.NewExec(b, ctx, func(ctx *context.Context, g *Graph) *Node {
+	hd.step, err = training.NewStep(b, ctx, "directions/hessian_discovery", func(ctx *context.Context, _ *Node, _ []*Node, out *training.Outputs) {
+		g := out.Graph()
 		c := hd.cfg
 		a := OrthogonalFromSkew(ctx.InAbsPath(c.Scope).GetVariable("S").ValueGraph(g), c.Directions) // D×K
 		z := ctx.RandomNormal(g, shapes.Make(c.DType, c.Batch, d))
@@ -84,30 +86,22 @@ func NewHessianDiscovery(b backends.Backend, ctx *context.Context, gen Generator
 			if w.Shape().Dimensions[0] != reps*c.Batch {
 				panicf("directions: unexpected Hessian batch %d", w.Shape().Dimensions[0])
 			}
-			return genReuse(ctx, gen, Add(zt, DotGeneral(w, []int{1}, nil, a, []int{1}, nil)))
+			return frozenGen(ctx, gen, Add(zt, DotGeneral(w, []int{1}, nil, a, []int{1}, nil)))
 		}
 		loss := HessianPenalty(ctx, f, Zeros(g, shapes.Make(c.DType, c.Batch, c.Directions)), c.Hessian)
-		adamStep(ctx, c.Scope, loss, scopeVars(ctx, c.Scope), c.LR)
-		return loss
+		minimize(ctx, out, c.Scope, loss, c.LR)
 	})
-	return hd, err
+	if err != nil {
+		return nil, err
+	}
+	return hd, nil
 }
 
 // Step runs one step and returns the Hessian penalty before the update.
 func (hd *HessianDiscovery) Step() (loss float64, err error) {
 	defer catch(&err, "directions: HessianDiscovery step")
-	res, err := hd.exec.Exec()
-	if err != nil {
-		return 0, err
-	}
-	f, err := floats(res[0])
-	if err != nil {
-		return 0, err
-	}
-	if math.IsNaN(f[0]) {
-		return f[0], errors.New("directions: Hessian penalty is NaN")
-	}
-	return f[0], nil
+	m, err := runStep(hd.step, &hd.n, "directions: HessianDiscovery step")
+	return m["loss"], err
 }
 
 // Directions returns the current orthonormal A (D×K).
@@ -134,7 +128,8 @@ type CoordinateEncoder struct {
 	ctx  *context.Context
 	enc  Encoder
 	cfg  CoordinateEncoderConfig
-	exec *context.Exec
+	step *training.Step
+	n    int64
 	eval *context.Exec
 }
 
@@ -166,18 +161,18 @@ func NewCoordinateEncoder(b backends.Backend, ctx *context.Context, gen Generato
 	d, k := cfg.Directions.Dims()
 	aData := mat.DenseCopyOf(cfg.Directions).RawMatrix().Data
 	ce = &CoordinateEncoder{b: b, ctx: ctx, enc: enc, cfg: cfg}
-	ce.exec, err = context.NewExec(b, ctx, func(ctx *context.Context, g *Graph) *Node {
+	ce.step, err = training.NewStep(b, ctx, "directions/coordinate_encoder", func(ctx *context.Context, _ *Node, _ []*Node, out *training.Outputs) {
+		g := out.Graph()
 		z := ctx.RandomNormal(g, shapes.Make(cfg.DType, cfg.Batch, d))
 		a := ConvertDType(Reshape(Const(g, aData), d, k), cfg.DType)
 		target := MatMul(z, a)
-		x := StopGradient(genReuse(ctx, gen, z))
+		x := StopGradient(frozenGen(ctx, gen, z))
 		pred := enc(ctx.InAbsPath(cfg.Scope).Checked(false), x)
 		if !pred.Shape().Equal(target.Shape()) {
 			panicf("directions: encoder output %s, want %s", pred.Shape(), target.Shape())
 		}
 		loss := ReduceAllMean(Square(Sub(pred, target)))
-		adamStep(ctx, cfg.Scope, loss, scopeVars(ctx, cfg.Scope), cfg.LR)
-		return loss
+		minimize(ctx, out, cfg.Scope, loss, cfg.LR)
 	})
 	if err != nil {
 		return nil, err
@@ -191,18 +186,8 @@ func NewCoordinateEncoder(b backends.Backend, ctx *context.Context, gen Generato
 // Step runs one MSE step and returns the loss before the update.
 func (ce *CoordinateEncoder) Step() (loss float64, err error) {
 	defer catch(&err, "directions: CoordinateEncoder step")
-	res, err := ce.exec.Exec()
-	if err != nil {
-		return 0, err
-	}
-	f, err := floats(res[0])
-	if err != nil {
-		return 0, err
-	}
-	if math.IsNaN(f[0]) {
-		return f[0], errors.New("directions: encoder loss is NaN")
-	}
-	return f[0], nil
+	m, err := runStep(ce.step, &ce.n, "directions: CoordinateEncoder step")
+	return m["loss"], err
 }
 
 // MetricsEncoder adapts the trained encoder to gdisent/metrics: observations are n images of shape imageDims

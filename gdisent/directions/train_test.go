@@ -3,6 +3,7 @@ package directions
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -11,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/gdisent/gdisent/gdisent/nn"
+	"github.com/gdisent/gdisent/gdisent/training"
 )
 
 func TestLatentDiscoveryImprovesAccuracy(t *testing.T) {
@@ -150,5 +152,66 @@ func TestCoordinateEncoder(t *testing.T) {
 	}
 	if _, err := ce.MetricsEncoder([]int{2, 4, 1}, 1)(x[:5], 2); err == nil {
 		t.Errorf("wrong image size accepted")
+	}
+}
+
+// The directions steps use gdisent/training's per-scope Adam and keep a frozen generator's batch-norm statistics
+// (inference mode) and weights unchanged.
+func TestStepsFreezeGeneratorAndUseSharedAdam(t *testing.T) {
+	b := be(t)
+	gen := func(ctx *context.Context, z *Node) *Node {
+		h := nn.BatchNorm(ctx.In("bn"), nn.Dense(ctx.In("g1"), z, 6).Done()).Done()
+		return Reshape(Tanh(h), -1, 2, 3, 1)
+	}
+	ctx := initGen(t, b, gen, 3, dtypes.Float32)
+	snapshot := func() map[string][]float64 {
+		out := map[string][]float64{}
+		for v := range ctx.IterVariables() {
+			if v.Scope() == context.RootScope || !v.DType().IsFloat() || v.Scope() == "/coord_encoder" {
+				continue
+			}
+			val, err := v.Value()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := floats(val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[v.ScopeAndName()] = f
+		}
+		return out
+	}
+	before := snapshot()
+	if len(before) < 4 {
+		t.Fatalf("generator variables not created: %v", before)
+	}
+	a, _ := Orthonormalize(randMat(rand.New(rand.NewPCG(1, 2)), 3, 2))
+	enc := func(ctx *context.Context, x *Node) *Node { return nn.Dense(ctx, flatBatch(x), 2).Done() }
+	ce, err := NewCoordinateEncoder(b, ctx, gen, enc, CoordinateEncoderConfig{Directions: a, Batch: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := ce.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := snapshot()
+	for name, v := range before {
+		for i := range v {
+			if after[name][i] != v[i] {
+				t.Fatalf("frozen generator variable %s changed at %d: %g → %g", name, i, v[i], after[name][i])
+			}
+		}
+	}
+	found := false
+	for v := range ctx.IterVariables() {
+		if strings.HasPrefix(v.Scope(), training.OptimizerScope+"/coord_encoder") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no Adam state under %s/coord_encoder", training.OptimizerScope)
 	}
 }
