@@ -10,6 +10,7 @@ temporary directory in quick mode).
     scripts/nbrun.py --quick notebooks/*.ipynb           # quick mode (GDISENT_QUICK=1), as the tests do
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -78,6 +79,25 @@ def run(path, args):
     return not problems
 
 
+def use_this_checkout(kernel):
+    """Makes `kernel` resolve to a copy of the installed spec whose GDISENT_ROOT is the checkout holding this script,
+    so a test run executes this tree's code even when install.sh last ran in another checkout."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    try:
+        spec = KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        sys.exit(f"nbrun: kernel {kernel!r} is not installed: run ./install.sh first")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    base = tempfile.mkdtemp(prefix="gdisent-kernel-")
+    os.makedirs(os.path.join(base, "kernels", kernel))
+    env = dict(spec.env or {})
+    env["GDISENT_ROOT"] = root
+    with open(os.path.join(base, "kernels", kernel, "kernel.json"), "w") as f:
+        json.dump({"argv": spec.argv, "display_name": spec.display_name, "language": spec.language,
+                   "interrupt_mode": spec.interrupt_mode, "env": env}, f)
+    os.environ["JUPYTER_PATH"] = base + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="+")
@@ -88,6 +108,7 @@ def main():
     args = ap.parse_args()
     if args.quick:
         os.environ["GDISENT_QUICK"] = "1"
+    use_this_checkout(args.kernel)
     os.environ.setdefault("GDISENT_OUT", os.path.abspath("out/figures"))
     if args.quick:
         # Quick runs start from scratch: checkpoints of earlier runs must not stand in for training.
