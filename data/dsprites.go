@@ -64,7 +64,12 @@ const (
 
 // Linspace returns n evenly spaced values from start to stop inclusive, like numpy.linspace (the last value is
 // exactly stop).
+//
+// A non-positive n gives an empty slice.
 func Linspace(start, stop float64, n int) []float64 {
+	if n <= 0 {
+		return []float64{}
+	}
 	out := make([]float64, n)
 	if n == 1 {
 		out[0] = start
@@ -152,6 +157,9 @@ func (d *DSprites) Observe(classes []int, n int) ([]float32, error) {
 
 // SampleImages returns n uniformly drawn images, [n, 64, 64, 1] (it satisfies the models' Dataset interface).
 func (d *DSprites) SampleImages(rng *rand.Rand, n int) ([]float32, error) {
+	if err := checkSampleArgs("dsprites: sample images", rng, n); err != nil {
+		return nil, err
+	}
 	return d.Observe(d.Sample(rng, n), n)
 }
 

@@ -43,8 +43,23 @@ func (b Batch) Image(i int) []float32 {
 
 // SampleClasses draws n factor vectors with factor classes uniform and independent (n×K, row-major). It is the
 // generic implementation of FactorDataset.Sample.
+//
+// It never panics: a negative n gives an empty slice, and a nil rng or a factor with no classes (size ≤ 0, so
+// nothing can be drawn) gives nil when n > 0. Callers that render the result (Observe, the batch functions) then
+// report the mismatch as an error.
 func SampleClasses(sizes []int, rng *rand.Rand, n int) []int {
 	k := len(sizes)
+	if n <= 0 {
+		return []int{}
+	}
+	if rng == nil {
+		return nil
+	}
+	for _, s := range sizes {
+		if s <= 0 {
+			return nil
+		}
+	}
 	out := make([]int, n*k)
 	for i := range n {
 		for j, s := range sizes {
@@ -103,6 +118,17 @@ func Bases(sizes []int) []int {
 	return b
 }
 
+// checkSampleArgs rejects the arguments every sampler shares: a nil rng or a negative n.
+func checkSampleArgs(op string, rng *rand.Rand, n int) error {
+	if n < 0 {
+		return fmt.Errorf("data: %s: negative n=%d", op, n)
+	}
+	if rng == nil {
+		return fmt.Errorf("data: %s: nil rng", op)
+	}
+	return nil
+}
+
 func imageSize(d FactorDataset) int {
 	s := d.ImageShape()
 	return s[0] * s[1] * s[2]
@@ -135,21 +161,33 @@ func newBatch(d FactorDataset, classes []int, n int) (Batch, error) {
 
 // RandomBatch samples n factor vectors uniformly with rng and renders them.
 func RandomBatch(d FactorDataset, rng *rand.Rand, n int) (Batch, error) {
+	if err := checkSampleArgs("random batch", rng, n); err != nil {
+		return Batch{}, err
+	}
 	return newBatch(d, d.Sample(rng, n), n)
 }
 
 // SeededBatch is RandomBatch with a generator derived from (seed, step), so that a training step's batch can be
 // reproduced on its own.
 func SeededBatch(d FactorDataset, seed, step uint64, n int) (Batch, error) {
+	if n < 0 {
+		return Batch{}, fmt.Errorf("data: seeded batch: negative n=%d", n)
+	}
 	return RandomBatch(d, rand.New(rand.NewPCG(seed, step)), n)
 }
 
 // FixedFactorBatch samples n factor vectors in which factor k has class c and the others are uniform, and renders
 // them (the groups of the FactorVAE score). A negative c draws the fixed class uniformly with rng first.
 func FixedFactorBatch(d FactorDataset, rng *rand.Rand, n, k, c int) (Batch, error) {
+	if err := checkSampleArgs("fixed factor batch", rng, n); err != nil {
+		return Batch{}, err
+	}
 	sizes := d.FactorSizes()
 	if k < 0 || k >= len(sizes) {
 		return Batch{}, fmt.Errorf("data: fixed factor %d out of range [0, %d)", k, len(sizes))
+	}
+	if sizes[k] <= 0 {
+		return Batch{}, fmt.Errorf("data: fixed factor %d has no classes (size %d)", k, sizes[k])
 	}
 	if c < 0 {
 		c = rng.IntN(sizes[k])
@@ -157,6 +195,10 @@ func FixedFactorBatch(d FactorDataset, rng *rand.Rand, n, k, c int) (Batch, erro
 		return Batch{}, fmt.Errorf("data: class %d of fixed factor %d out of range [0, %d)", c, k, sizes[k])
 	}
 	classes := d.Sample(rng, n)
+	if len(classes) != n*len(sizes) {
+		return Batch{}, fmt.Errorf("data: fixed factor batch: Sample returned %d class indices for n=%d rows of %d factors",
+			len(classes), n, len(sizes))
+	}
 	for i := range n {
 		classes[i*len(sizes)+k] = c
 	}
@@ -166,12 +208,19 @@ func FixedFactorBatch(d FactorDataset, rng *rand.Rand, n, k, c int) (Batch, erro
 // PairBatches samples n pairs of factor vectors that share factor k (drawn independently per pair) and differ
 // independently elsewhere, and renders both sides (the pairs of the BetaVAE score).
 func PairBatches(d FactorDataset, rng *rand.Rand, n, k int) (a, b Batch, err error) {
+	if err := checkSampleArgs("pair batches", rng, n); err != nil {
+		return a, b, err
+	}
 	K := d.NumFactors()
 	if k < 0 || k >= K {
 		return a, b, fmt.Errorf("data: shared factor %d out of range [0, %d)", k, K)
 	}
 	c1 := d.Sample(rng, n)
 	c2 := d.Sample(rng, n)
+	if len(c1) != n*K || len(c2) != n*K {
+		return a, b, fmt.Errorf("data: pair batches: Sample returned %d and %d class indices for n=%d rows of %d factors",
+			len(c1), len(c2), n, K)
+	}
 	for i := range n {
 		c2[i*K+k] = c1[i*K+k]
 	}

@@ -117,8 +117,14 @@ func (m *MNIST) Image(i int) []float32 {
 }
 
 // Batch draws n images uniformly with replacement: images [n, Rows, Cols, 1] and their labels.
+//
+// It never panics: a non-positive n, a nil rng or a set with no images give empty slices (use SampleImages for an
+// error instead).
 func (m *MNIST) Batch(rng *rand.Rand, n int) (images []float32, labels []int) {
 	sz := m.Rows * m.Cols
+	if n <= 0 || rng == nil || m.N <= 0 || sz <= 0 || len(m.Images) < m.N*sz || len(m.Labels) < m.N {
+		return []float32{}, []int{}
+	}
 	images = make([]float32, n*sz)
 	labels = make([]int, n)
 	for i := range n {
@@ -131,8 +137,18 @@ func (m *MNIST) Batch(rng *rand.Rand, n int) (images []float32, labels []int) {
 
 // SampleImages is Batch without labels (it satisfies the models' Dataset interface).
 func (m *MNIST) SampleImages(rng *rand.Rand, n int) ([]float32, error) {
-	if m.N == 0 {
+	if n < 0 {
+		return nil, fmt.Errorf("mnist: sample images: negative n=%d", n)
+	}
+	if rng == nil {
+		return nil, errors.New("mnist: sample images: nil rng")
+	}
+	if m.N <= 0 {
 		return nil, errors.New("mnist: no images to sample")
+	}
+	if sz := m.Rows * m.Cols; sz <= 0 || len(m.Images) < m.N*sz || len(m.Labels) < m.N {
+		return nil, fmt.Errorf("mnist: inconsistent set: N=%d, %d×%d images, %d image values, %d labels",
+			m.N, m.Rows, m.Cols, len(m.Images), len(m.Labels))
 	}
 	imgs, _ := m.Batch(rng, n)
 	return imgs, nil

@@ -37,6 +37,12 @@ func (g Ring) Sample(rng *rand.Rand, n int) (points []float32, modes []int, err 
 	if err := g.validate(); err != nil {
 		return nil, nil, err
 	}
+	if n < 0 {
+		return nil, nil, fmt.Errorf("ring: sample: negative n=%d", n)
+	}
+	if rng == nil {
+		return nil, nil, fmt.Errorf("ring: sample: nil rng")
+	}
 	points = make([]float32, 2*n)
 	modes = make([]int, n)
 	for i := range n {
@@ -93,8 +99,11 @@ type RingStats struct {
 }
 
 // Evaluate computes mode coverage and sample quality of points (n×2, row-major), as used to measure mode
-// collapse on this data set.
+// collapse on this data set. With K < 1 no point can be assigned to a mode, so every point counts as low quality.
 func (g Ring) Evaluate(points []float32) RingStats {
+	if g.K < 1 {
+		return RingStats{N: len(points) / 2, Counts: []int{}, KL: math.Inf(1)}
+	}
 	modes, hq := g.Assign(points)
 	s := RingStats{N: len(modes), Counts: make([]int, g.K)}
 	total := 0

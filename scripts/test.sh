@@ -18,7 +18,7 @@ stage unit go test -count=1 -timeout 45m ./...
 for f in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
   pkg="./$(dirname "${f#./}")"
   for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
-    stage "fuzz $target" go test -run '^$' -fuzz "^${target}\$" -fuzztime "${GDISENT_FUZZTIME:-10s}" "$pkg"
+    stage "fuzz $target" go test -run '^$' -fuzz "^${target}\$" -fuzztime "${GDISENT_FUZZTIME:-10s}" -fuzzminimizetime 1s "$pkg"
   done
 done
 stage notebooks scripts/nbrun.py --quick notebooks/*.ipynb

@@ -8,7 +8,14 @@ import (
 // Discretize bins each code into nbins equal-width bins spanning its range, exactly as disentanglement_lib's
 // histogram_discretize (np.histogram edges, np.digitize on all but the last edge): bin = #{j < nbins : edge_j ≤ z}
 // − 1 with edge_j = min + j·(max−min)/nbins. It returns N×D bin indices in [0, nbins).
+//
+// It never panics: nbins < 1 is treated as 1, and inconsistent Samples (N or D negative, or fewer than N·D codes)
+// give nil.
 func Discretize(s Samples, nbins int) []int {
+	if s.N < 0 || s.D < 0 || (s.D > 0 && s.N > len(s.Codes)/s.D) {
+		return nil // inconsistent Samples (Samples.Validate reports why)
+	}
+	nbins = max(nbins, 1) // fewer than one bin: every value falls in bin 0, as with one bin
 	out := make([]int, s.N*s.D)
 	edges := make([]float64, nbins)
 	for d := 0; d < s.D; d++ {

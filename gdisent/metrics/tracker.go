@@ -49,6 +49,12 @@ func NewTracker(names []string, every int, enc func() Encoder, src FactorSource,
 
 // Maybe evaluates when step is a multiple of Every, appends the scores to History and returns them with true.
 func (t *Tracker) Maybe(step int) (map[string]float64, bool, error) {
+	if t.Every <= 0 {
+		return nil, false, fmt.Errorf("metrics: tracker interval %d must be positive (use NewTracker)", t.Every)
+	}
+	if t.Encoder == nil {
+		return nil, false, fmt.Errorf("metrics: tracker needs an encoder factory (use NewTracker)")
+	}
 	if step%t.Every != 0 {
 		return nil, false, nil
 	}

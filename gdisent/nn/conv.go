@@ -358,7 +358,11 @@ func isIdentity(idx []int32) bool {
 
 // SamePadding returns the {before, after} zero padding that makes a convolution of an axis of the given size
 // produce ceil(size/stride) outputs (TensorFlow's "SAME"; the odd element goes after).
+//
+// It never panics: a stride < 1 is treated as 1 and a negative size or kernel as 0 (the layers reject such
+// arguments before calling it).
 func SamePadding(size, kernel, stride int) [2]int {
+	size, kernel, stride = max(size, 0), max(kernel, 0), max(stride, 1)
 	total := max(((size+stride-1)/stride-1)*stride+kernel-size, 0)
 	return [2]int{total / 2, total - total/2}
 }

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"math"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -132,11 +134,11 @@ func (b *BatchNormBuilder) Done() *Node {
 	if x == nil || x.Rank() < 2 || !x.DType().IsFloat() {
 		panicf("nn.BatchNorm: input must be a float tensor [B, C] or [B, H, W, C], got %v", shapeOf(x))
 	}
-	if b.momentum < 0 || b.momentum > 1 {
+	if !(b.momentum >= 0 && b.momentum <= 1) { // written so that NaN is rejected too
 		panicf("nn.BatchNorm: momentum must be in [0, 1], got %g", b.momentum)
 	}
-	if b.epsilon < 0 {
-		panicf("nn.BatchNorm: epsilon must be >= 0, got %g", b.epsilon)
+	if !(b.epsilon >= 0) || math.IsInf(b.epsilon, 1) { // NaN and +Inf rejected too
+		panicf("nn.BatchNorm: epsilon must be finite and >= 0, got %g", b.epsilon)
 	}
 	ctx := b.ctx.In("batch_norm")
 	g := x.Graph()

@@ -90,6 +90,9 @@ var checkpointWriteFault func(path string) error
 // SaveCheckpoint writes ctx's variables (weights, optimiser state, the RNG state), step, seed, history (may be nil)
 // and extra metadata atomically to dir/CheckpointName(step), and returns its path. Variables not initialised yet
 // are skipped; values restored by ApplyCheckpoint but not yet claimed by a graph are included.
+//
+// A float variable holding a NaN or ±Inf aborts the write with a *NonFiniteParameterError naming it (scope/name
+// and flat index) and its value; no checkpoint file is left behind.
 func SaveCheckpoint(dir string, ctx *context.Context, step, seed int64, history *History, extra map[string]string) (path string, err error) {
 	defer recoverInto(&err, "training.SaveCheckpoint")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -176,8 +179,19 @@ func SaveCheckpoint(dir string, ctx *context.Context, step, seed int64, history 
 			}
 		}
 		var werr error
-		if err := t.ConstBytes(func(b []byte) { werr = write(b) }); err != nil {
+		var bad *NonFiniteParameterError
+		cv := hdr.Variables[i]
+		if err := t.ConstBytes(func(b []byte) {
+			if j, x, found := firstNonFinite(t.DType(), b); found {
+				bad = &NonFiniteParameterError{Name: fmt.Sprintf("%s[%d]", context.JoinScope(cv.Scope, cv.Name), j), Value: x}
+				return
+			}
+			werr = write(b)
+		}); err != nil {
 			return "", errors.Wrapf(err, "training.SaveCheckpoint: reading variable %s", hdr.Variables[i].Name)
+		}
+		if bad != nil { // returned before the rename: no checkpoint holding it is committed
+			return "", errors.WithMessagef(bad, "training.SaveCheckpoint(step %d)", step)
 		}
 		if werr != nil {
 			return "", errors.Wrapf(werr, "training.SaveCheckpoint: writing %q", tmpName)
@@ -220,6 +234,53 @@ func SaveCheckpoint(dir string, ctx *context.Context, step, seed int64, history 
 		_ = d.Close()
 	}
 	return final, nil
+}
+
+// NonFiniteParameterError is returned by SaveCheckpoint when a float variable holds a NaN or ±Inf: the checkpoint
+// is not written, so that a resume never starts from it.
+type NonFiniteParameterError struct {
+	Name  string  // "scope/name[flat index]" of the first non-finite element
+	Value float64 // its value
+}
+
+func (e *NonFiniteParameterError) Error() string {
+	return fmt.Sprintf("parameter %s is %v (not finite); checkpoint not written", e.Name, e.Value)
+}
+
+// firstNonFinite returns the flat index and value of the first NaN or ±Inf element of a tensor's raw bytes (in
+// native byte order) when its dtype is a float type.
+func firstNonFinite(dt dtypes.DType, b []byte) (index int, value float64, found bool) {
+	switch dt {
+	case dtypes.Float32:
+		for i := 0; i+4 <= len(b); i += 4 {
+			if bits := binary.NativeEndian.Uint32(b[i:]); bits&0x7f800000 == 0x7f800000 {
+				return i / 4, float64(math.Float32frombits(bits)), true
+			}
+		}
+	case dtypes.Float64:
+		for i := 0; i+8 <= len(b); i += 8 {
+			if v := math.Float64frombits(binary.NativeEndian.Uint64(b[i:])); math.IsNaN(v) || math.IsInf(v, 0) {
+				return i / 8, v, true
+			}
+		}
+	case dtypes.BFloat16:
+		for i := 0; i+2 <= len(b); i += 2 {
+			if bits := binary.NativeEndian.Uint16(b[i:]); bits&0x7f80 == 0x7f80 {
+				return i / 2, float64(math.Float32frombits(uint32(bits) << 16)), true
+			}
+		}
+	case dtypes.Float16:
+		for i := 0; i+2 <= len(b); i += 2 {
+			if bits := binary.NativeEndian.Uint16(b[i:]); bits&0x7c00 == 0x7c00 {
+				v := math.NaN()
+				if bits&0x03ff == 0 {
+					v = math.Inf(1 - 2*int(bits>>15))
+				}
+				return i / 2, v, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // ListCheckpoints returns the checkpoint paths in dir sorted by step (oldest first). A missing dir is no error.

@@ -103,13 +103,21 @@ func (l *Loop) SeedValue() int64 { return l.seed }
 // LastCheckpoint returns the path of the last checkpoint written or restored ("" if none).
 func (l *Loop) LastCheckpoint() string { return l.lastCkpt }
 
-// Save writes a checkpoint now (the checkpoint directory must be set) and prunes old ones.
+// Save writes a checkpoint now (the checkpoint directory must be set) and prunes old ones. When a parameter is not
+// finite nothing is written and the error is a *NonFiniteError (Step: the last completed step, Name: "parameter
+// scope/name[index]", Checkpoint: the last checkpoint written or restored).
 func (l *Loop) Save() (string, error) {
 	if l.ckptDir == "" {
 		return "", errors.New("training.Loop.Save: no checkpoint directory set")
 	}
 	path, err := SaveCheckpoint(l.ckptDir, l.ctx, l.step, l.seed, l.history, l.extra)
 	if err != nil {
+		var bad *NonFiniteParameterError
+		if errors.As(err, &bad) {
+			// A parameter went non-finite outside a guarded Step (a hook, a custom executor, weight surgery):
+			// stop as for a non-finite loss, pointing at the last checkpoint that was actually written.
+			return "", &NonFiniteError{Step: l.step - 1, Name: "parameter " + bad.Name, Value: bad.Value, Checkpoint: l.lastCkpt}
+		}
 		return "", err
 	}
 	l.lastCkpt, l.lastSaved = path, l.step
@@ -120,7 +128,8 @@ func (l *Loop) Save() (string, error) {
 }
 
 // Restore loads the latest checkpoint of the checkpoint directory, if any: variables, optimiser and RNG state,
-// step, seed and history. It reports whether one was found.
+// step, seed and history. It reports whether one was found. It then removes stale temporary files and, when the
+// restored checkpoint is the newest, checkpoints beyond the keep limit.
 func (l *Loop) Restore() (bool, error) {
 	if l.ckptDir == "" {
 		return false, nil
@@ -129,7 +138,24 @@ func (l *Loop) Restore() (bool, error) {
 	if err != nil || c == nil {
 		return false, err
 	}
-	return true, l.RestoreFrom(c)
+	if err := l.RestoreFrom(c); err != nil {
+		return true, err
+	}
+	l.pruneAfterRestore(c.Path)
+	return true, nil
+}
+
+// pruneAfterRestore removes the temporary files left by an interrupted write and, when the restored checkpoint is
+// the newest on disk, the checkpoints beyond the keep limit (a crash between a rename and the pruning can leave
+// one too many). When LatestCheckpoint fell back past an unreadable newer file, only the temporary files go: the
+// count-based pruning would keep the unreadable file and could delete the one just restored. Best effort: a
+// failure here is reported by the next Save's pruning.
+func (l *Loop) pruneAfterRestore(restored string) {
+	keep := l.ckptKeep
+	if paths, err := ListCheckpoints(l.ckptDir); err != nil || len(paths) == 0 || paths[len(paths)-1] != restored {
+		keep = 0 // temporary files only
+	}
+	_ = PruneCheckpoints(l.ckptDir, keep)
 }
 
 // RestoreFrom applies a loaded checkpoint to the loop and its context.
