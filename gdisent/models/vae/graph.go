@@ -109,15 +109,20 @@ func Reparameterize(ctx *context.Context, mean, logVar *Node) *Node {
 type Terms struct {
 	Loss, Reconstruction, KL *Node // scalars
 	KLPerLatent              *Node // [latentDim]
-	Capacity                 *Node // AnnealedVAE's C(t); nil for β-VAE
+	Capacity                 *Node // AnnealedVAE's C(t); nil otherwise
+
+	Mean, LogVar, Z *Node            // posterior parameters and the sample z [B, latentDim]
+	Decomposition   *KLDecomposition // β-TCVAE's MI / TC / dimension-wise KL; nil otherwise
+	Factor          *FactorTerms     // FactorVAE's TC estimate and discriminator loss; nil otherwise
 }
 
-// LossGraph computes the objective for images x at step (int64 scalar), with variables under ctx.
+// LossGraph computes the objective for images x at step (int64 scalar), with variables under ctx. FactorVAE needs
+// a second batch and permutations: use FactorLossGraph.
 func LossGraph(ctx *context.Context, cfg Config, step, x *Node) Terms {
 	mean, logVar := EncoderGraph(ctx, cfg, x)
 	z := Reparameterize(ctx, mean, logVar)
 	logits := DecoderGraph(ctx, cfg, z)
-	var t Terms
+	t := Terms{Mean: mean, LogVar: logVar, Z: z}
 	t.Reconstruction = ReduceAllMean(BernoulliNLL(logits, x))
 	t.KLPerLatent = KLPerLatent(mean, logVar)
 	t.KL = ReduceAllSum(t.KLPerLatent)
@@ -125,9 +130,31 @@ func LossGraph(ctx *context.Context, cfg Config, step, x *Node) Terms {
 	case ObjectiveAnnealed:
 		t.Capacity = Capacity(step, cfg.CapacityMax, cfg.CapacitySteps)
 		t.Loss = Add(t.Reconstruction, MulScalar(Abs(Sub(t.KL, t.Capacity)), cfg.Gamma))
+	case ObjectiveTC:
+		d := DecomposeKL(z, mean, logVar, cfg.TCDatasetSize)
+		t.Decomposition = &d
+		t.Loss = Add(Add(t.Reconstruction, t.KL), MulScalar(d.TC, cfg.Beta-1))
+	case ObjectiveFactor:
+		panic(errors.New("vae.LossGraph: FactorVAE needs a second batch; use FactorLossGraph"))
 	default:
 		t.Loss = Add(t.Reconstruction, MulScalar(t.KL, cfg.Beta))
 	}
+	return t
+}
+
+// FactorLossGraph computes FactorVAE's objective (Kim & Mnih 2018, Alg. 1): the VAE loss rec + KL + γ·TC on
+// batch x, and the discriminator loss on z(x) against dimension-wise permuted posterior samples of batch x2 (perm
+// [B, latentDim], see RandomPermutations). ctx is the VAE's scope; the discriminator lives in DiscriminatorScope.
+func FactorLossGraph(ctx *context.Context, cfg Config, step, x, x2, perm *Node) Terms {
+	c := cfg
+	c.Objective = ObjectiveBeta
+	c.Beta = 1
+	t := LossGraph(ctx, c, step, x)
+	m2, lv2 := EncoderGraph(ctx, cfg, x2)
+	z2 := Reparameterize(ctx, m2, lv2)
+	f := FactorGraph(ctx.InAbsPath(DiscriminatorScope), cfg, t.Z, z2, perm)
+	t.Factor = &f
+	t.Loss = Add(t.Loss, MulScalar(f.TC, cfg.FactorGamma))
 	return t
 }
 

@@ -53,6 +53,7 @@ type Model struct {
 	backend backends.Backend
 	ctx     *context.Context // root context holding params and variables
 	opt     *training.Adam
+	discOpt *training.Adam // FactorVAE's TC discriminator; nil otherwise
 	step    *training.Step
 	loop    *training.Loop
 
@@ -89,13 +90,32 @@ func FromContext(backend backends.Backend, ctx *context.Context) (m *Model, err 
 		}
 	}
 	m.opt = training.NewAdam(ctx.In(ModelScope))
+	if cfg.Objective == ObjectiveFactor {
+		m.discOpt = training.NewAdam(ctx.InAbsPath(DiscriminatorScope)).
+			LearningRate(cfg.DiscLearningRate).Betas(cfg.DiscBeta1, cfg.DiscBeta2)
+	}
 	m.step, err = training.NewStep(backend, ctx, "vae", func(ctx *context.Context, step *Node, in []*Node, out *training.Outputs) {
-		t := LossGraph(ctx.In(ModelScope), m.cfg, step, in[0])
+		var t Terms
+		if m.cfg.Objective == ObjectiveFactor {
+			t = FactorLossGraph(ctx.In(ModelScope), m.cfg, step, in[0], in[1], in[2])
+		} else {
+			t = LossGraph(ctx.In(ModelScope), m.cfg, step, in[0])
+		}
 		out.Minimize("loss", t.Loss, m.opt)
 		out.Log("reconstruction", t.Reconstruction)
 		out.Log("kl", t.KL)
 		if t.Capacity != nil {
 			out.Log("capacity", t.Capacity)
+		}
+		if d := t.Decomposition; d != nil {
+			out.Log("mi", d.MI)
+			out.Log("tc", d.TC)
+			out.Log("dim_kl", d.DimKL)
+		}
+		if f := t.Factor; f != nil {
+			out.Log("tc", f.TC)
+			out.Minimize("disc_loss", f.DiscLoss, m.discOpt)
+			out.Log("disc_accuracy", f.DiscAccuracy)
 		}
 		if m.cfg.LogLatentKL {
 			for j := range m.cfg.LatentDim {
@@ -155,7 +175,20 @@ func (m *Model) trainStep(step int64, rng *rand.Rand) (training.Metrics, error) 
 		return nil, errors.Errorf("dataset returned %d values, want %d (batch %d of %dx%dx%d)", len(imgs), want,
 			c.BatchSize, c.ImageSize, c.ImageSize, c.Channels)
 	}
-	return m.step.Run(step, training.Tensor(imgs, c.BatchSize, c.ImageSize, c.ImageSize, c.Channels))
+	x := training.Tensor(imgs, c.BatchSize, c.ImageSize, c.ImageSize, c.Channels)
+	if c.Objective != ObjectiveFactor {
+		return m.step.Run(step, x)
+	}
+	imgs2, err := m.ds.SampleImages(rng, c.BatchSize)
+	if err != nil {
+		return nil, errors.WithMessage(err, "sampling the discriminator's batch")
+	}
+	if len(imgs2) != len(imgs) {
+		return nil, errors.Errorf("dataset returned %d values for the discriminator's batch, want %d", len(imgs2), len(imgs))
+	}
+	perm := RandomPermutations(rng, c.BatchSize, c.LatentDim)
+	return m.step.Run(step, x, training.Tensor(imgs2, c.BatchSize, c.ImageSize, c.ImageSize, c.Channels),
+		tensors.FromFlatDataAndDimensions(perm, c.BatchSize, c.LatentDim))
 }
 
 // Config returns the model's configuration.
@@ -169,6 +202,9 @@ func (m *Model) Loop() *training.Loop { return m.loop }
 
 // History returns the recorded losses ("loss", "reconstruction", "kl", ...).
 func (m *Model) History() *training.History { return m.loop.History() }
+
+// DiscriminatorOptimizer returns FactorVAE's discriminator Adam (nil for other objectives).
+func (m *Model) DiscriminatorOptimizer() *training.Adam { return m.discOpt }
 
 // Optimizer returns the Adam over the model's variables.
 func (m *Model) Optimizer() *training.Adam { return m.opt }
