@@ -3,6 +3,8 @@ package classify
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/optimize"
 )
 
 // LogReg configures L2-regularised logistic regression, matching sklearn's LogisticRegression() defaults
@@ -10,10 +12,10 @@ import (
 // softmax for more than two classes and a single sigmoid for two. The objective is the mean log-loss plus
 // ||W||²/(2·C·n), as in sklearn ≥ 1.1.
 //
-// Deviation: the optimiser is a compact L-BFGS (memory 10, as scipy's) with a backtracking Armijo line search
-// instead of scipy's L-BFGS-B; it stops when the largest gradient component falls below Tol or after MaxIter
-// iterations, so both land on the same strictly convex optimum to within Tol. (gonum/optimize was the first
-// choice, but it imports gonum/stat/distmv and thereby golang.org/x/tools, which is not in this module's go.sum.) Note that disentanglement_lib was written against
+// Deviation: the optimiser is gonum's L-BFGS (gonum.org/v1/gonum/optimize, memory 10 as scipy's) with its
+// More-Thuente line search instead of scipy's L-BFGS-B; it stops when the largest gradient component falls below Tol
+// or after MaxIter iterations, so both land on the same strictly convex optimum to within Tol. Note that
+// disentanglement_lib was written against
 // sklearn 0.20, whose default was liblinear one-vs-rest; the multinomial optimum gives slightly different
 // probabilities but the same decision structure on the metrics' data.
 type LogReg struct {
@@ -225,89 +227,20 @@ func equal(a, b []float64) bool {
 	return true
 }
 
-// lbfgs minimises f from x0 (which it overwrites) and returns the best point.
+// lbfgs minimises f from x0 (which it overwrites) with gonum's L-BFGS (memory 10, as scipy's) and returns the best
+// point found: it stops when the largest gradient component falls below tol or after maxIter major iterations.
 func lbfgs(f func([]float64) (float64, []float64), x []float64, maxIter int, tol float64) []float64 {
-	const mem = 10
-	n := len(x)
-	fx, g := f(x)
-	g = append([]float64(nil), g...)
-	var S, Y [][]float64
-	var rho []float64
-	dir := make([]float64, n)
-	alpha := make([]float64, mem)
-	xn := make([]float64, n)
-	for it := 0; it < maxIter; it++ {
-		if infNorm(g) < tol {
-			break
-		}
-		// Two-loop recursion: dir = −H·g.
-		copy(dir, g)
-		for k := len(S) - 1; k >= 0; k-- {
-			alpha[k] = rho[k] * dot(S[k], dir)
-			axpy(-alpha[k], Y[k], dir)
-		}
-		gamma := 1.0
-		if k := len(S) - 1; k >= 0 {
-			gamma = dot(S[k], Y[k]) / dot(Y[k], Y[k])
-		} else if nrm := math.Sqrt(dot(g, g)); nrm > 0 {
-			gamma = 1 / nrm
-		}
-		for k := range dir {
-			dir[k] *= gamma
-		}
-		for k := 0; k < len(S); k++ {
-			beta := rho[k] * dot(Y[k], dir)
-			axpy(alpha[k]-beta, S[k], dir)
-		}
-		for k := range dir {
-			dir[k] = -dir[k]
-		}
-		slope := dot(g, dir)
-		if slope >= 0 { // not a descent direction: restart from steepest descent
-			S, Y, rho = S[:0], Y[:0], rho[:0]
-			for k := range dir {
-				dir[k] = -g[k]
-			}
-			slope = -dot(g, g)
-		}
-		step := 1.0
-		var fn float64
-		var gn []float64
-		ok := false
-		for ls := 0; ls < 40; ls++ {
-			for k := range xn {
-				xn[k] = x[k] + step*dir[k]
-			}
-			fn, gn = f(xn)
-			if fn <= fx+1e-4*step*slope {
-				ok = true
-				break
-			}
-			step /= 2
-		}
-		if !ok {
-			break
-		}
-		s := make([]float64, n)
-		y := make([]float64, n)
-		for k := range s {
-			s[k] = xn[k] - x[k]
-			y[k] = gn[k] - g[k]
-		}
-		if sy := dot(s, y); sy > 1e-12 {
-			if len(S) == mem {
-				S, Y, rho = S[1:], Y[1:], rho[1:]
-			}
-			S, Y, rho = append(S, s), append(Y, y), append(rho, 1/sy)
-		}
-		copy(x, xn)
-		df := fx - fn
-		fx = fn
-		copy(g, gn)
-		if df <= 1e-14*math.Max(1, math.Abs(fx)) {
-			break
-		}
+	p := optimize.Problem{
+		Func: func(w []float64) float64 { v, _ := f(w); return v },
+		Grad: func(grad, w []float64) { _, g := f(w); copy(grad, g) },
 	}
+	settings := &optimize.Settings{GradientThreshold: tol, MajorIterations: maxIter}
+	res, err := optimize.Minimize(p, x, settings, &optimize.LBFGS{Store: 10})
+	if res == nil || res.X == nil {
+		return x
+	}
+	_ = err // hitting the iteration limit is sklearn's max_iter behaviour, not a failure: keep the best point
+	copy(x, res.X)
 	return x
 }
 
