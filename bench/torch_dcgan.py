@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Times one DCGAN-64 training step (forward + backward + Adam, batch 64) of the discriminator and the generator
+in PyTorch on the CPU, with the same architectures as bench/dcgan.go, plus a 1024^3 float32 matmul.
+
+Run with Debian's python3-torch (with libopenblas0-pthread installed): /usr/bin/python3 bench/torch_dcgan.py
+Prints one line per benchmark: "<name> <median ms> <min ms> <max ms>" (see run.sh).
+"""
+import argparse
+import os
+import statistics
+import time
+
+import torch
+from torch import nn
+
+
+def discriminator():
+    layers, c_in = [], 1
+    for c in (32, 32, 64, 64):
+        layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.LeakyReLU(0.2)]
+        c_in = c
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(1024, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1))
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Sequential(nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 1024), nn.ReLU())
+        layers, c_in = [], 64
+        for i, c in enumerate((64, 32, 32, 1)):
+            layers.append(nn.ConvTranspose2d(c_in, c, 4, 2, 1))
+            layers.append(nn.ReLU() if i < 3 else nn.Tanh())
+            c_in = c
+        self.up = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.up(self.fc(z).view(-1, 64, 4, 4))
+
+
+def time_steps(step, warmup, steps):
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=15, help="timed steps (median reported), >= 10")
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    batch = 64
+
+    d = discriminator()
+    d_opt = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    x = torch.randn(batch, 1, 64, 64)
+    y = torch.zeros(batch, 1)
+    y[: batch // 2] = 1
+    bce = nn.BCEWithLogitsLoss()
+
+    def d_step():
+        d_opt.zero_grad(set_to_none=True)
+        loss = bce(d(x), y)
+        loss.backward()
+        d_opt.step()
+
+    g = Generator()
+    g_opt = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    z = torch.randn(batch, 100)
+    target = torch.randn(batch, 1, 64, 64)
+
+    def g_step():
+        g_opt.zero_grad(set_to_none=True)
+        loss = ((g(z) - target) ** 2).mean()
+        loss.backward()
+        g_opt.step()
+
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+
+    def matmul():
+        torch.mm(a, b)
+
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, libblas.so.3 -> {blas}")
+    for name, fn in (("matmul1024", matmul), ("D_step", d_step), ("G_step", g_step)):
+        ts = time_steps(fn, args.warmup, args.steps)
+        print(f"{name} {statistics.median(ts):.2f} {min(ts):.2f} {max(ts):.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+//go:build !amd64
+
+package kernels
+
+var hasAVX2FMA = false
+
+// microKernel computes one mr×nr tile of C; see kernelGo for the contract.
+var microKernel kernelFn = kernelGo
+
+// wideKernel (an mr×2nr kernel) exists only on amd64 with AVX-512.
+var wideKernel kernelFn
+
+// dot returns Σ x[i]·y[i] over len(x) elements (y at least as long).
+func dot(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s float32
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
+}
