@@ -2,8 +2,11 @@ package training
 
 import (
 	stdcontext "context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
@@ -39,6 +42,7 @@ type Loop struct {
 	lastSaved int64
 	extra     map[string]string
 	hooks     []hook
+	match     []string // hyperparameter key prefixes a restored checkpoint must agree on
 }
 
 type hook struct {
@@ -160,6 +164,9 @@ func (l *Loop) pruneAfterRestore(restored string) {
 
 // RestoreFrom applies a loaded checkpoint to the loop and its context.
 func (l *Loop) RestoreFrom(c *Checkpoint) error {
+	if err := l.checkParams(c); err != nil {
+		return err
+	}
 	if err := c.Apply(l.ctx); err != nil {
 		return err
 	}
@@ -171,6 +178,43 @@ func (l *Loop) RestoreFrom(c *Checkpoint) error {
 		l.SetExtra(k, v)
 	}
 	return nil
+}
+
+// MatchParams makes Restore refuse a checkpoint whose recorded hyperparameters under any of the given key prefixes
+// (e.g. "/vae_") differ from the context's: resuming a run with another architecture or objective would otherwise
+// silently mix the two.
+func (l *Loop) MatchParams(prefixes ...string) *Loop {
+	l.match = append(l.match, prefixes...)
+	return l
+}
+
+func (l *Loop) checkParams(c *Checkpoint) error {
+	if len(l.match) == 0 {
+		return nil
+	}
+	now := map[string]string{}
+	l.ctx.EnumerateParams(func(scope, key string, value any) {
+		now[context.JoinScope(scope, key)] = fmt.Sprintf("%v", value)
+	})
+	var diffs []string
+	for key, was := range c.Params {
+		cur, ok := now[key]
+		if !ok || cur == was {
+			continue
+		}
+		for _, p := range l.match {
+			if strings.HasPrefix(key, p) {
+				diffs = append(diffs, fmt.Sprintf("%s: checkpoint %s, now %s", key, was, cur))
+				break
+			}
+		}
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	sort.Strings(diffs)
+	return errors.Errorf("training: checkpoint %s was written with other hyperparameters (%s); use a new checkpoint "+
+		"directory for a new configuration", c.Path, strings.Join(diffs, "; "))
 }
 
 // Run runs n more steps.

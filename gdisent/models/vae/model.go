@@ -126,7 +126,7 @@ func FromContext(backend backends.Backend, ctx *context.Context) (m *Model, err 
 	if err != nil {
 		return nil, err
 	}
-	m.loop = training.NewLoop(backend, ctx, m.trainStep)
+	m.loop = training.NewLoop(backend, ctx, m.trainStep).MatchParams("/vae_")
 	if cfg.CheckpointDir != "" {
 		m.loop.Checkpoints(cfg.CheckpointDir, int64(cfg.CheckpointEvery), cfg.CheckpointKeep)
 	}

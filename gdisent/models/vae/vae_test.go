@@ -358,3 +358,28 @@ func TestLoadRestoresTrainedModel(t *testing.T) {
 		}
 	}
 }
+
+func TestResumeRefusesOtherArchitecture(t *testing.T) {
+	b := testBackend(t)
+	cfg := tinyConfig()
+	cfg.CheckpointDir = t.TempDir()
+	m, err := New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Train(squares(16), 3, training.Silent()); err != nil {
+		t.Fatal(err)
+	}
+	cfg.LatentDim++ // another model in the same directory
+	other, err := New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = other.Train(squares(16), 6, training.Silent())
+	if err == nil || !strings.Contains(err.Error(), "vae_latent_dim") {
+		t.Fatalf("resuming with another latent size: %v, want an error naming vae_latent_dim", err)
+	}
+	if _, err := Load(b, cfg); err == nil {
+		t.Error("Load with another latent size succeeded")
+	}
+}

@@ -81,7 +81,7 @@ func New(backend backends.Backend, cfg Config) (m *Model, err error) {
 	if err != nil {
 		return nil, err
 	}
-	m.loop = training.NewLoop(backend, ctx, m.trainStep)
+	m.loop = training.NewLoop(backend, ctx, m.trainStep).MatchParams("/vae_")
 	if v.CheckpointDir != "" {
 		m.loop.Checkpoints(v.CheckpointDir, int64(v.CheckpointEvery), v.CheckpointKeep)
 	}
