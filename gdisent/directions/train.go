@@ -172,12 +172,7 @@ func ldDefaults(c LatentDiscoveryConfig) LatentDiscoveryConfig {
 		c.LR = 1e-4
 	}
 	c.DType = defaultDType(c.DType)
-	if c.Scope == "" {
-		c.Scope = "/latent_discovery"
-	}
-	if !strings.HasPrefix(c.Scope, context.ScopeSeparator) {
-		c.Scope = context.ScopeSeparator + c.Scope
-	}
+	c.Scope = absScope(c.Scope, "/latent_discovery")
 	if c.Reconstructor == nil {
 		c.Reconstructor = MLPReconstructor(c.Directions, 256, 256)
 	}
@@ -269,4 +264,15 @@ func readDirections(ctx *context.Context, scope string, linear bool, k int, meth
 		}
 	}
 	return Directions{Method: method, Vectors: out}, nil
+}
+
+// absScope returns scope as an absolute context scope, or def when scope is empty.
+func absScope(scope, def string) string {
+	if scope == "" {
+		scope = def
+	}
+	if !strings.HasPrefix(scope, context.ScopeSeparator) {
+		scope = context.ScopeSeparator + scope
+	}
+	return scope
 }

@@ -2,7 +2,6 @@ package directions
 
 import (
 	"math/rand/v2"
-	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -54,12 +53,7 @@ func NewHessianDiscovery(b backends.Backend, ctx *context.Context, gen Generator
 		cfg.LR = 0.01
 	}
 	cfg.DType = defaultDType(cfg.DType)
-	if cfg.Scope == "" {
-		cfg.Scope = "/hessian_discovery"
-	}
-	if !strings.HasPrefix(cfg.Scope, context.ScopeSeparator) {
-		cfg.Scope = context.ScopeSeparator + cfg.Scope
-	}
+	cfg.Scope = absScope(cfg.Scope, "/hessian_discovery")
 	d := cfg.LatentDim
 	sctx := ctx.InAbsPath(cfg.Scope).Checked(false)
 	if sctx.GetVariableByScopeAndName(sctx.Scope(), "S") == nil {
@@ -152,12 +146,7 @@ func NewCoordinateEncoder(b backends.Backend, ctx *context.Context, gen Generato
 		cfg.LR = 1e-3
 	}
 	cfg.DType = defaultDType(cfg.DType)
-	if cfg.Scope == "" {
-		cfg.Scope = "/coord_encoder"
-	}
-	if !strings.HasPrefix(cfg.Scope, context.ScopeSeparator) {
-		cfg.Scope = context.ScopeSeparator + cfg.Scope
-	}
+	cfg.Scope = absScope(cfg.Scope, "/coord_encoder")
 	d, k := cfg.Directions.Dims()
 	aData := mat.DenseCopyOf(cfg.Directions).RawMatrix().Data
 	ce = &CoordinateEncoder{b: b, ctx: ctx, enc: enc, cfg: cfg}
