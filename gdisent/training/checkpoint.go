@@ -438,6 +438,16 @@ func (c *Checkpoint) VariableNames() []string {
 	return names
 }
 
+// Values returns the stored tensors keyed by "scope/name", e.g. to inspect a checkpoint without building the model
+// whose graph would create the variables.
+func (c *Checkpoint) Values() map[string]*tensors.Tensor {
+	out := make(map[string]*tensors.Tensor, len(c.vars))
+	for i, v := range c.vars {
+		out[context.JoinScope(v.Scope, v.Name)] = c.values[i]
+	}
+	return out
+}
+
 // Apply sets ctx's variables to the checkpoint's values: existing variables are overwritten (shapes must match);
 // the others are handed to ctx's variable loader and picked up when a graph creates them.
 func (c *Checkpoint) Apply(ctx *context.Context) (err error) {
