@@ -2,7 +2,6 @@ package vae
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/backends"
@@ -57,9 +56,9 @@ type Model struct {
 	step    *training.Step
 	loop    *training.Loop
 
-	ds                             Dataset // set during Train
-	restored                       bool
-	encodeExec, decodeExec, klExec *context.Exec
+	ds       Dataset // set during Train
+	restored bool
+	*Inference
 }
 
 // New creates a model with a fresh context seeded with cfg.Seed.
@@ -83,7 +82,7 @@ func FromContext(backend backends.Backend, ctx *context.Context) (m *Model, err 
 	if err != nil {
 		return nil, err
 	}
-	m = &Model{cfg: cfg, backend: backend, ctx: ctx}
+	m = &Model{cfg: cfg, backend: backend, ctx: ctx, Inference: NewInference(backend, ctx.In(ModelScope), cfg, "vae")}
 	if v := ctx.InspectVariableIfLoaded(context.RootScope, context.RNGStateVariableName); v == nil || !v.HasValue() {
 		if err := training.SeedContext(ctx, cfg.Seed); err != nil {
 			return nil, err
@@ -208,141 +207,6 @@ func (m *Model) DiscriminatorOptimizer() *training.Adam { return m.discOpt }
 
 // Optimizer returns the Adam over the model's variables.
 func (m *Model) Optimizer() *training.Adam { return m.opt }
-
-func (m *Model) imageLen() int { return m.cfg.ImageSize * m.cfg.ImageSize * m.cfg.Channels }
-
-func (m *Model) checkImages(images []float32) (int, error) {
-	n := len(images) / max(m.imageLen(), 1)
-	if n < 1 || len(images) != n*m.imageLen() {
-		return 0, errors.Errorf("vae: %d values is not a whole number (>= 1) of %dx%dx%d images", len(images),
-			m.cfg.ImageSize, m.cfg.ImageSize, m.cfg.Channels)
-	}
-	return n, nil
-}
-
-func (m *Model) evalCtx() *context.Context { return m.ctx.In(ModelScope).Checked(false) }
-
-// EncodeDistribution returns the posterior means and log-variances [n, latentDim] (row-major) of n images given
-// flat [n, H, W, C].
-func (m *Model) EncodeDistribution(images []float32) (mean, logVar []float32, err error) {
-	defer recoverErr(&err, "vae.Encode")
-	n, err := m.checkImages(images)
-	if err != nil {
-		return nil, nil, err
-	}
-	if m.encodeExec == nil {
-		m.encodeExec, err = context.NewExec(m.backend, m.evalCtx(), func(ctx *context.Context, x *Node) (*Node, *Node) {
-			return EncoderGraph(ctx, m.cfg, x)
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-		m.encodeExec.SetMaxCache(16)
-	}
-	s := m.cfg.ImageSize
-	outs, err := m.encodeExec.Exec(training.Tensor(images, n, s, s, m.cfg.Channels))
-	if err != nil {
-		return nil, nil, errors.WithMessage(err, "vae.Encode")
-	}
-	return tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1]), nil
-}
-
-// Encode returns the posterior means [n, latentDim] (row-major) of n images — the representation used by
-// disentanglement metrics.
-func (m *Model) Encode(images []float32) ([]float32, error) {
-	mean, _, err := m.EncodeDistribution(images)
-	return mean, err
-}
-
-// Decode returns the Bernoulli means (sigmoid of the logits), flat [n, H, W, C], for n latent codes z given flat
-// [n, latentDim].
-func (m *Model) Decode(z []float32) (images []float32, err error) {
-	defer recoverErr(&err, "vae.Decode")
-	l := m.cfg.LatentDim
-	n := len(z) / l
-	if n < 1 || len(z) != n*l {
-		return nil, errors.Errorf("vae.Decode: %d values is not a whole number (>= 1) of %d-d codes", len(z), l)
-	}
-	if m.decodeExec == nil {
-		m.decodeExec, err = context.NewExec(m.backend, m.evalCtx(), func(ctx *context.Context, z *Node) *Node {
-			return Sigmoid(DecoderGraph(ctx, m.cfg, z))
-		})
-		if err != nil {
-			return nil, err
-		}
-		m.decodeExec.SetMaxCache(16)
-	}
-	out, err := m.decodeExec.Exec(training.Tensor(z, n, l))
-	if err != nil {
-		return nil, errors.WithMessage(err, "vae.Decode")
-	}
-	return tensors.MustCopyFlatData[float32](out[0]), nil
-}
-
-// Reconstruct encodes images to their posterior means and decodes them.
-func (m *Model) Reconstruct(images []float32) ([]float32, error) {
-	mean, err := m.Encode(images)
-	if err != nil {
-		return nil, err
-	}
-	return m.Decode(mean)
-}
-
-// LatentKL returns each latent's KL(q(z_j|x) ‖ N(0, 1)) averaged over the given images: latents with KL near 0
-// are unused (collapsed to the prior), the informative ones carry most of the KL.
-func (m *Model) LatentKL(images []float32) (kl []float64, err error) {
-	defer recoverErr(&err, "vae.LatentKL")
-	mean, logVar, err := m.EncodeDistribution(images)
-	if err != nil {
-		return nil, err
-	}
-	l := m.cfg.LatentDim
-	n := len(mean) / l
-	kl = make([]float64, l)
-	for i := range n {
-		for j := range l {
-			mu, lv := float64(mean[i*l+j]), float64(logVar[i*l+j])
-			kl[j] += 0.5 * (mu*mu + math.Exp(lv) - lv - 1)
-		}
-	}
-	for j := range kl {
-		kl[j] /= float64(n)
-	}
-	return kl, nil
-}
-
-// Traverse decodes latent traversals around the code z [latentDim]: for each latent j (rows) and each value v
-// (columns), z with z_j = v. It returns flat images [latentDim·len(values), H, W, C], row-major (latent-major).
-func (m *Model) Traverse(z []float32, values []float64) ([]float32, error) {
-	l := m.cfg.LatentDim
-	if len(z) != l {
-		return nil, errors.Errorf("vae.Traverse: code has %d values, want %d", len(z), l)
-	}
-	if len(values) == 0 {
-		return nil, errors.New("vae.Traverse: no traversal values")
-	}
-	codes := make([]float32, 0, l*len(values)*l)
-	for j := range l {
-		for _, v := range values {
-			row := append([]float32(nil), z...)
-			row[j] = float32(v)
-			codes = append(codes, row...)
-		}
-	}
-	return m.Decode(codes)
-}
-
-// TraverseImage is Traverse around the posterior mean of one image [H, W, C].
-func (m *Model) TraverseImage(image []float32, values []float64) ([]float32, error) {
-	if len(image) != m.imageLen() {
-		return nil, errors.Errorf("vae.TraverseImage: image has %d values, want %d", len(image), m.imageLen())
-	}
-	mean, err := m.Encode(image)
-	if err != nil {
-		return nil, err
-	}
-	return m.Traverse(mean, values)
-}
 
 func recoverErr(err *error, where string) {
 	if r := recover(); r != nil {

@@ -2,12 +2,10 @@ package vaegan
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
 
@@ -26,7 +24,7 @@ type Model struct {
 	loop                   *training.Loop
 	ds                     vae.Dataset
 	restored               bool
-	encodeExec, decodeExec *context.Exec
+	*vae.Inference         // Encode, Decode, Reconstruct, LatentKL, TraverseImage
 }
 
 // New builds a model with a fresh context seeded with cfg.VAE.Seed.
@@ -44,7 +42,7 @@ func New(backend backends.Backend, cfg Config) (m *Model, err error) {
 	if err := training.SeedContext(ctx, cfg.VAE.Seed); err != nil {
 		return nil, err
 	}
-	m = &Model{cfg: cfg, backend: backend, ctx: ctx}
+	m = &Model{cfg: cfg, backend: backend, ctx: ctx, Inference: vae.NewInference(backend, ctx.In(ModelScope), cfg.VAE, "vaegan")}
 	v := cfg.VAE
 	mctx := ctx.In(ModelScope)
 	m.encOpt = training.NewAdam(mctx.In("encoder")).LearningRate(v.LearningRate).Betas(v.AdamBeta1, v.AdamBeta2)
@@ -161,67 +159,6 @@ func (m *Model) Loop() *training.Loop { return m.loop }
 // History returns the recorded losses.
 func (m *Model) History() *training.History { return m.loop.History() }
 
-func (m *Model) evalCtx() *context.Context { return m.ctx.In(ModelScope).Checked(false) }
-
-// EncodeDistribution returns the posterior means and log-variances [n, LatentDim] of n images (flat [n, H, W, C]).
-func (m *Model) EncodeDistribution(images []float32) (mean, logVar []float32, err error) {
-	defer recoverErr(&err, "vaegan.Encode")
-	n := len(images) / max(m.imageLen(), 1)
-	if n < 1 || len(images) != n*m.imageLen() {
-		return nil, nil, errors.Errorf("vaegan.Encode: %d values is not a whole number of images of %d", len(images), m.imageLen())
-	}
-	if m.encodeExec == nil {
-		if m.encodeExec, err = context.NewExec(m.backend, m.evalCtx(), func(ctx *context.Context, x *Node) (*Node, *Node) {
-			return vae.EncoderGraph(ctx, m.cfg.VAE, x)
-		}); err != nil {
-			return nil, nil, err
-		}
-	}
-	s := m.cfg.VAE.ImageSize
-	outs, err := m.encodeExec.Exec(training.Tensor(images, n, s, s, m.cfg.VAE.Channels))
-	if err != nil {
-		return nil, nil, errors.WithMessage(err, "vaegan.Encode")
-	}
-	return tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1]), nil
-}
-
-// Encode returns the posterior means [n, LatentDim] of n images.
-func (m *Model) Encode(images []float32) ([]float32, error) {
-	mean, _, err := m.EncodeDistribution(images)
-	return mean, err
-}
-
-// Decode maps codes [n, LatentDim] to images in [0, 1] (flat [n, H, W, C]).
-func (m *Model) Decode(z []float32) (images []float32, err error) {
-	defer recoverErr(&err, "vaegan.Decode")
-	l := m.cfg.VAE.LatentDim
-	n := len(z) / l
-	if n < 1 || len(z) != n*l {
-		return nil, errors.Errorf("vaegan.Decode: %d values is not a whole number of %d-d codes", len(z), l)
-	}
-	if m.decodeExec == nil {
-		if m.decodeExec, err = context.NewExec(m.backend, m.evalCtx(), func(ctx *context.Context, z *Node) *Node {
-			return Sigmoid(vae.DecoderGraph(ctx, m.cfg.VAE, z))
-		}); err != nil {
-			return nil, err
-		}
-	}
-	out, err := m.decodeExec.Exec(training.Tensor(z, n, l))
-	if err != nil {
-		return nil, errors.WithMessage(err, "vaegan.Decode")
-	}
-	return tensors.MustCopyFlatData[float32](out[0]), nil
-}
-
-// Reconstruct encodes images to their posterior means and decodes them.
-func (m *Model) Reconstruct(images []float32) ([]float32, error) {
-	mean, err := m.Encode(images)
-	if err != nil {
-		return nil, err
-	}
-	return m.Decode(mean)
-}
-
 // Sample decodes n prior samples z ~ N(0, I) drawn from rng.
 func (m *Model) Sample(rng *rand.Rand, n int) ([]float32, error) {
 	if n < 1 || rng == nil {
@@ -232,45 +169,6 @@ func (m *Model) Sample(rng *rand.Rand, n int) ([]float32, error) {
 		z[i] = float32(rng.NormFloat64())
 	}
 	return m.Decode(z)
-}
-
-// LatentKL returns each latent's KL(q(z_j|x) ‖ N(0, 1)) averaged over the images.
-func (m *Model) LatentKL(images []float32) ([]float64, error) {
-	mean, logVar, err := m.EncodeDistribution(images)
-	if err != nil {
-		return nil, err
-	}
-	l := m.cfg.VAE.LatentDim
-	kl := make([]float64, l)
-	n := len(mean) / l
-	for i := range mean {
-		mu, lv := float64(mean[i]), float64(logVar[i])
-		kl[i%l] += 0.5 * (mu*mu + math.Exp(lv) - lv - 1) / float64(n)
-	}
-	return kl, nil
-}
-
-// TraverseImage encodes one image and decodes, for each latent j (rows) and value v (columns), its posterior mean
-// with z_j = v: flat [LatentDim·len(values), H, W, C].
-func (m *Model) TraverseImage(image []float32, values []float64) ([]float32, error) {
-	if len(image) != m.imageLen() || len(values) == 0 {
-		return nil, errors.Errorf("vaegan.TraverseImage: want one image of %d values and >= 1 value, got %d and %d",
-			m.imageLen(), len(image), len(values))
-	}
-	z, err := m.Encode(image)
-	if err != nil {
-		return nil, err
-	}
-	l := len(z)
-	codes := make([]float32, 0, l*len(values)*l)
-	for j := range l {
-		for _, v := range values {
-			row := append([]float32(nil), z...)
-			row[j] = float32(v)
-			codes = append(codes, row...)
-		}
-	}
-	return m.Decode(codes)
 }
 
 func recoverErr(err *error, where string) {

@@ -1,0 +1,162 @@
+package vae
+
+import (
+	"math"
+
+	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/pkg/errors"
+
+	"github.com/gdisent/gdisent/gdisent/training"
+)
+
+// Inference runs a VAE's encoder and decoder (EncoderGraph and DecoderGraph) outside training: encoding, decoding,
+// per-latent KL and traversals. Model embeds one, and so does every model built on the same encoder and decoder
+// (e.g. vaegan), so they share this code.
+type Inference struct {
+	backend                backends.Backend
+	ctx                    *context.Context // the scope of the encoder and decoder variables, unchecked
+	cfg                    Config
+	name                   string // package name used in error messages, e.g. "vae"
+	encodeExec, decodeExec *context.Exec
+}
+
+// NewInference runs the encoder and decoder whose variables live in ctx's current scope; name prefixes errors.
+func NewInference(backend backends.Backend, ctx *context.Context, cfg Config, name string) *Inference {
+	return &Inference{backend: backend, ctx: ctx.Checked(false), cfg: cfg, name: name}
+}
+
+func (m *Inference) imageLen() int { return m.cfg.ImageSize * m.cfg.ImageSize * m.cfg.Channels }
+
+func (m *Inference) checkImages(images []float32) (int, error) {
+	n := len(images) / max(m.imageLen(), 1)
+	if n < 1 || len(images) != n*m.imageLen() {
+		return 0, errors.Errorf("%s: %d values is not a whole number (>= 1) of %dx%dx%d images", m.name, len(images),
+			m.cfg.ImageSize, m.cfg.ImageSize, m.cfg.Channels)
+	}
+	return n, nil
+}
+
+// EncodeDistribution returns the posterior means and log-variances [n, latentDim] (row-major) of n images given
+// flat [n, H, W, C].
+func (m *Inference) EncodeDistribution(images []float32) (mean, logVar []float32, err error) {
+	defer recoverErr(&err, m.name+".Encode")
+	n, err := m.checkImages(images)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.encodeExec == nil {
+		m.encodeExec, err = context.NewExec(m.backend, m.ctx, func(ctx *context.Context, x *Node) (*Node, *Node) {
+			return EncoderGraph(ctx, m.cfg, x)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		m.encodeExec.SetMaxCache(16)
+	}
+	s := m.cfg.ImageSize
+	outs, err := m.encodeExec.Exec(training.Tensor(images, n, s, s, m.cfg.Channels))
+	if err != nil {
+		return nil, nil, errors.WithMessage(err, m.name+".Encode")
+	}
+	return tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1]), nil
+}
+
+// Encode returns the posterior means [n, latentDim] (row-major) of n images — the representation used by
+// disentanglement metrics.
+func (m *Inference) Encode(images []float32) ([]float32, error) {
+	mean, _, err := m.EncodeDistribution(images)
+	return mean, err
+}
+
+// Decode returns the Bernoulli means (sigmoid of the logits), flat [n, H, W, C], for n latent codes z given flat
+// [n, latentDim].
+func (m *Inference) Decode(z []float32) (images []float32, err error) {
+	defer recoverErr(&err, m.name+".Decode")
+	l := m.cfg.LatentDim
+	n := len(z) / l
+	if n < 1 || len(z) != n*l {
+		return nil, errors.Errorf("%s.Decode: %d values is not a whole number (>= 1) of %d-d codes", m.name, len(z), l)
+	}
+	if m.decodeExec == nil {
+		m.decodeExec, err = context.NewExec(m.backend, m.ctx, func(ctx *context.Context, z *Node) *Node {
+			return Sigmoid(DecoderGraph(ctx, m.cfg, z))
+		})
+		if err != nil {
+			return nil, err
+		}
+		m.decodeExec.SetMaxCache(16)
+	}
+	out, err := m.decodeExec.Exec(training.Tensor(z, n, l))
+	if err != nil {
+		return nil, errors.WithMessage(err, m.name+".Decode")
+	}
+	return tensors.MustCopyFlatData[float32](out[0]), nil
+}
+
+// Reconstruct encodes images to their posterior means and decodes them.
+func (m *Inference) Reconstruct(images []float32) ([]float32, error) {
+	mean, err := m.Encode(images)
+	if err != nil {
+		return nil, err
+	}
+	return m.Decode(mean)
+}
+
+// LatentKL returns each latent's KL(q(z_j|x) ‖ N(0, 1)) averaged over the given images: latents with KL near 0
+// are unused (collapsed to the prior), the informative ones carry most of the KL.
+func (m *Inference) LatentKL(images []float32) (kl []float64, err error) {
+	defer recoverErr(&err, m.name+".LatentKL")
+	mean, logVar, err := m.EncodeDistribution(images)
+	if err != nil {
+		return nil, err
+	}
+	l := m.cfg.LatentDim
+	n := len(mean) / l
+	kl = make([]float64, l)
+	for i := range n {
+		for j := range l {
+			mu, lv := float64(mean[i*l+j]), float64(logVar[i*l+j])
+			kl[j] += 0.5 * (mu*mu + math.Exp(lv) - lv - 1)
+		}
+	}
+	for j := range kl {
+		kl[j] /= float64(n)
+	}
+	return kl, nil
+}
+
+// Traverse decodes latent traversals around the code z [latentDim]: for each latent j (rows) and each value v
+// (columns), z with z_j = v. It returns flat images [latentDim·len(values), H, W, C], row-major (latent-major).
+func (m *Inference) Traverse(z []float32, values []float64) ([]float32, error) {
+	l := m.cfg.LatentDim
+	if len(z) != l {
+		return nil, errors.Errorf("%s.Traverse: code has %d values, want %d", m.name, len(z), l)
+	}
+	if len(values) == 0 {
+		return nil, errors.Errorf("%s.Traverse: no traversal values", m.name)
+	}
+	codes := make([]float32, 0, l*len(values)*l)
+	for j := range l {
+		for _, v := range values {
+			row := append([]float32(nil), z...)
+			row[j] = float32(v)
+			codes = append(codes, row...)
+		}
+	}
+	return m.Decode(codes)
+}
+
+// TraverseImage is Traverse around the posterior mean of one image [H, W, C].
+func (m *Inference) TraverseImage(image []float32, values []float64) ([]float32, error) {
+	if len(image) != m.imageLen() {
+		return nil, errors.Errorf("%s.TraverseImage: image has %d values, want %d", m.name, len(image), m.imageLen())
+	}
+	mean, err := m.Encode(image)
+	if err != nil {
+		return nil, err
+	}
+	return m.Traverse(mean, values)
+}
