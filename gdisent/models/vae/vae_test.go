@@ -23,11 +23,6 @@ import (
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
 	backend.Report = nil
-	if os.Getenv(backend.EnvVar) == "" {
-		// SimpleGo v0.26 can deadlock when ops run in parallel and several DotGenerals wait for workers at
-		// once (workersPool exhausted by nested WaitToStart); sequential ops avoid it.
-		os.Setenv(backend.EnvVar, "purego:ops_sequential")
-	}
 	b, err := backend.New()
 	if err != nil {
 		t.Fatalf("backend: %v", err)

@@ -3,7 +3,6 @@ package vaegan
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -19,9 +18,6 @@ import (
 func testBackend(t testing.TB) backends.Backend {
 	t.Helper()
 	backend.Report = nil
-	if os.Getenv(backend.EnvVar) == "" {
-		os.Setenv(backend.EnvVar, "purego:ops_sequential")
-	}
 	b, err := backend.New()
 	if err != nil {
 		t.Fatalf("backend: %v", err)

@@ -99,7 +99,7 @@ func TestHelperTrainChild(t *testing.T) {
 func trainChild(dir, resultPath string) error {
 	backend.Report = nil
 	if os.Getenv(backend.EnvVar) == "" {
-		// Sequential SimpleGo ops: deterministic, and free of v0.26's parallel-op deadlock.
+		// Pin the pure-Go backend (purego runs ops sequentially by default) so parent and child compute alike.
 		if err := os.Setenv(backend.EnvVar, "purego:ops_sequential"); err != nil {
 			return err
 		}
