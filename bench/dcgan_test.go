@@ -13,7 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 
 	"github.com/gdisent/gdisent/gdisent/backend"
-	"github.com/gdisent/gdisent/gdisent/backend/kernels"
+	"github.com/gdisent/gdisent/gdisent/backend/fastcpu"
 )
 
 func benchStep(b *testing.B, newStep func() *Step) {
@@ -88,12 +88,12 @@ func TestStepsMatchStock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs stock SimpleGo steps (~10 s)")
 	}
-	if !kernels.Installed {
-		t.Fatalf("fast kernels not installed: %v", kernels.InstallError)
+	if !fastcpu.Installed {
+		t.Fatalf("fast kernels not installed: %v", fastcpu.InstallError)
 	}
 	fast := stepLosses(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestStepsMatchStock$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "BENCH_STOCK_CHILD=1", kernels.DisableEnv+"=1")
+	cmd.Env = append(os.Environ(), "BENCH_STOCK_CHILD=1", fastcpu.DisableEnv+"=1")
 	outBytes, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("stock child: %v\n%s", err, outBytes)
@@ -136,7 +136,7 @@ func TestOpProfile(t *testing.T) {
 		if _, err := s.Run(); err != nil {
 			t.Fatal(err)
 		}
-		stop := kernels.StartOpTimer()
+		stop := fastcpu.StartOpTimer()
 		for range steps {
 			if _, err := s.Run(); err != nil {
 				t.Fatal(err)

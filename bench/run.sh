@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times one DCGAN-64 training step (D and G, batch 64) and a 1024³ matmul in Go (gdisent's backend.MustNew(),
-# i.e. purego + gdisent/backend/kernels) and in PyTorch on the same CPU, and prints a side-by-side table.
+# i.e. purego + gdisent/backend/fastcpu) and in PyTorch on the same CPU, and prints a side-by-side table.
 #
 #   bench/run.sh           # Go (fast kernels) vs PyTorch
 #   bench/run.sh --stock   # also stock SimpleGo kernels (GDISENT_NO_KERNELS=1), adds about two minutes

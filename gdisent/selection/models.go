@@ -3,7 +3,7 @@ package selection
 import (
 	"fmt"
 
-	"github.com/gdisent/gdisent/gdisent/models/vae"
+	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 // KLModel is a Model that reports each latent's mean KL to the prior over some inputs (VAEs); UDR uses it for

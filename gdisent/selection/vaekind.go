@@ -11,8 +11,8 @@ import (
 
 	"github.com/gdisent/gdisent/data"
 	"github.com/gdisent/gdisent/gdisent/backend"
-	"github.com/gdisent/gdisent/gdisent/models/vae"
 	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 // KindVAE is the sweep kind for package vae models on dSprites. Its params are vae.Config fields by name

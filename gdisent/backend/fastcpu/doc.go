@@ -10,4 +10,4 @@
 // to GoMLX v0.26.0: at init the mirrors are compared field by field (name, type, offset) with SimpleGo's real
 // structs, and on any mismatch nothing is installed and a line is logged, leaving stock SimpleGo in place.
 // Set GDISENT_NO_KERNELS=1 to skip installing them.
-package kernels
+package fastcpu

@@ -1,4 +1,4 @@
-package kernels
+package fastcpu
 
 import (
 	"fmt"
@@ -106,7 +106,7 @@ func init() {
 	}
 	if err := checkLayouts(); err != nil {
 		InstallError = err
-		log.Printf("gdisent/backend/kernels: not installing fast SimpleGo kernels (stock SimpleGo is used): %v", err)
+		log.Printf("gdisent/backend/fastcpu: not installing fast SimpleGo kernels (stock SimpleGo is used): %v", err)
 		return
 	}
 	install(backends.OpTypeDotGeneral, execDotGeneral)

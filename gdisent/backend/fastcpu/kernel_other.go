@@ -1,6 +1,6 @@
 //go:build !amd64
 
-package kernels
+package fastcpu
 
 var hasAVX2FMA = false
 

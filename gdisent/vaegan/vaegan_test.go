@@ -10,9 +10,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/gdisent/gdisent/gdisent/backend"
-	"github.com/gdisent/gdisent/gdisent/models/gan"
-	"github.com/gdisent/gdisent/gdisent/models/vae"
+	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 func testBackend(t testing.TB) backends.Backend {

@@ -19,8 +19,8 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/gdisent/gdisent/gdisent/models/gan"
-	"github.com/gdisent/gdisent/gdisent/models/vae"
+	"github.com/gdisent/gdisent/gdisent/gan"
+	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 // Config holds the hyperparameters.

@@ -9,8 +9,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
 
-	"github.com/gdisent/gdisent/gdisent/models/vae"
 	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 // Model is a VAE/GAN (or VAE-InfoGAN hybrid) with its context, three Adams and a training loop. Each training

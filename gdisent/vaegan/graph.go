@@ -7,9 +7,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 
-	"github.com/gdisent/gdisent/gdisent/models/gan"
-	"github.com/gdisent/gdisent/gdisent/models/vae"
+	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/nn"
+	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 // Context scopes: the encoder and decoder live in /vaegan/encoder and /vaegan/decoder, the discriminator and its Q

@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gdisent/gdisent/gdisent/backend"
-	"github.com/gdisent/gdisent/gdisent/models/gan"
+	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
 
-	"github.com/gdisent/gdisent/gdisent/models/gan"
+	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 

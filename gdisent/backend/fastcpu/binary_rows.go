@@ -1,4 +1,4 @@
-package kernels
+package fastcpu
 
 // One loop per op and stride case (0: broadcast value, 1: contiguous), so each is a straight-line loop the
 // compiler can bounds-check once; see execBinary.

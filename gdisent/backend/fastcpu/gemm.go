@@ -1,4 +1,4 @@
-package kernels
+package fastcpu
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ type Operand struct {
 func Gemm(c []float32, a, b Operand) {
 	batch, m, n, k := len(a.Batch), len(a.Rows), len(b.Rows), len(a.K)
 	if len(b.Batch) != batch || len(b.K) != k || len(c) < batch*m*n {
-		panic(fmt.Sprintf("kernels.Gemm: mismatched sizes: a batch=%d m=%d k=%d, b batch=%d n=%d k=%d, len(c)=%d",
+		panic(fmt.Sprintf("fastcpu.Gemm: mismatched sizes: a batch=%d m=%d k=%d, b batch=%d n=%d k=%d, len(c)=%d",
 			batch, m, k, len(b.Batch), n, len(b.K), len(c)))
 	}
 	if batch*m*n == 0 {
