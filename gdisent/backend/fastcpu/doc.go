@@ -1,4 +1,4 @@
-// Package kernels holds fast float32 CPU kernels for GoMLX's pure-Go backend (SimpleGo, GoMLX v0.26.0) and, on
+// Package fastcpu holds fast float32 CPU kernels for GoMLX's pure-Go backend (SimpleGo, GoMLX v0.26.0) and, on
 // import, installs them as SimpleGo's op executors at the "user" priority: DotGeneral (a packed, cache-blocked,
 // multi-threaded GEMM with 6×16 AVX2+FMA and 6×32 AVX-512 micro-kernels chosen at run time, and a pure-Go
 // fallback), row Gather and row ScatterSum (the im2col convolution and its gradient), Transpose, Slice,
