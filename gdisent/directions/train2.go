@@ -1,6 +1,7 @@
 package directions
 
 import (
+	"github.com/gdisent/gdisent/gdisent"
 	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/backends"
@@ -189,7 +190,7 @@ func (ce *CoordinateEncoder) MetricsEncoder(imageDims []int, batch int) metrics.
 	for _, d := range imageDims {
 		per *= d
 	}
-	return func(images []float32, n int) (codes []float32, err error) {
+	return gdisent.EncoderFunc(func(images []float32, n int) (codes []float32, err error) {
 		defer catch(&err, "directions: encoding %d images", n)
 		if per <= 0 || len(images) != n*per {
 			return nil, errors.Errorf("directions: got %d values for %d images of shape %v", len(images), n, imageDims)
@@ -217,5 +218,5 @@ func (ce *CoordinateEncoder) MetricsEncoder(imageDims []int, batch int) metrics.
 			}
 		}
 		return codes, nil
-	}
+	})
 }

@@ -141,7 +141,7 @@ func TestCoordinateEncoder(t *testing.T) {
 	for i, v := range imgs.RawMatrix().Data {
 		x[i] = float32(v)
 	}
-	codes, err := ce.MetricsEncoder([]int{2, 4, 1}, 1)(x, 2)
+	codes, err := ce.MetricsEncoder([]int{2, 4, 1}, 1).Encode(x, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestCoordinateEncoder(t *testing.T) {
 	for i, v := range want.RawMatrix().Data {
 		near(t, "encoded coordinate", float64(codes[i]), v, 0.05)
 	}
-	if _, err := ce.MetricsEncoder([]int{2, 4, 1}, 1)(x[:5], 2); err == nil {
+	if _, err := ce.MetricsEncoder([]int{2, 4, 1}, 1).Encode(x[:5], 2); err == nil {
 		t.Errorf("wrong image size accepted")
 	}
 }

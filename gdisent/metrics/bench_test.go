@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"github.com/gdisent/gdisent/gdisent"
 	"math/rand/v2"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // benchEnc turns them into D = 10 codes: 5 noisy factor codes and 5 entangled mixtures.
 var benchSource = synth{sizes: []int{3, 6, 40, 32, 32}}
 
-func benchEnc(images []float32, n int) ([]float32, error) {
+func benchEncFn(images []float32, n int) ([]float32, error) {
 	out := make([]float32, n*10)
 	for i := 0; i < n; i++ {
 		v := images[i*5 : (i+1)*5]
@@ -120,3 +121,5 @@ func BenchmarkBetaVAE10k(b *testing.B) {
 		}
 	}
 }
+
+var benchEnc = gdisent.EncoderFunc(benchEncFn)

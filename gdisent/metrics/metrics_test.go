@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"github.com/gdisent/gdisent/gdisent"
 	"math"
 	"reflect"
 	"strings"
@@ -256,17 +257,17 @@ func TestInvalidInputs(t *testing.T) {
 	add("unknown metric", err, "unknown metric")
 	_, err = MIG(Samples{Codes: []float64{1, 2}, Factors: []int{0, 0}, N: 2, D: 1, K: 1}, cfg)
 	add("constant factor", err, "constant")
-	_, err = Evaluate(func([]float32, int) ([]float32, error) { return []float32{1}, nil }, testSource,
+	_, err = Evaluate(gdisent.EncoderFunc(func([]float32, int) ([]float32, error) { return []float32{1}, nil }), testSource,
 		[]string{NameMIG}, cfg)
 	add("bad encoder output", err, "encoder returned")
-	_, err = Evaluate(func(im []float32, n int) ([]float32, error) { return []float32(nil), nil }, testSource,
+	_, err = Evaluate(gdisent.EncoderFunc(func(im []float32, n int) ([]float32, error) { return []float32(nil), nil }), testSource,
 		[]string{NameFactorVAE}, cfg)
 	add("empty encoder output", err, "encoder returned 0 values")
-	_, err = Evaluate(func(im []float32, n int) ([]float32, error) {
+	_, err = Evaluate(gdisent.EncoderFunc(func(im []float32, n int) ([]float32, error) {
 		o := append([]float32(nil), im...)
 		o[0] = float32(math.NaN())
 		return o, nil
-	}, testSource, []string{NameBetaVAE}, cfg)
+	}), testSource, []string{NameBetaVAE}, cfg)
 	add("NaN encoder output", err, "NaN")
 	_, err = Evaluate(identityEnc, nil, nil, cfg)
 	add("nil source", err, "nil FactorSource")

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/gdisent/gdisent/gdisent"
 )
 
-// Encoder maps n observations (row-major, any per-observation size) to n codes of D float32 values, row-major.
-// It must be deterministic for the metrics to be.
-type Encoder func(images []float32, n int) ([]float32, error)
+// Encoder is the toolkit's one encoder type (gdisent.Encoder): n observations to n codes of D values.
+type Encoder = gdisent.Encoder
 
 // FactorSource is a ground-truth dataset with K discrete factors that can be sampled and rendered.
 type FactorSource interface {
@@ -166,7 +167,7 @@ func encode(enc Encoder, src FactorSource, classes []int, n, k, batch int) ([]fl
 		if err != nil {
 			return nil, 0, fmt.Errorf("metrics: observing rows %d..%d: %w", s, s+m, err)
 		}
-		z, err := enc(obs, m)
+		z, err := enc.Encode(obs, m)
 		if err != nil {
 			return nil, 0, fmt.Errorf("metrics: encoding rows %d..%d: %w", s, s+m, err)
 		}

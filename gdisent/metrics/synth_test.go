@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"github.com/gdisent/gdisent/gdisent"
 	"math"
 	"math/rand/v2"
 )
@@ -33,12 +34,12 @@ func (s synth) Observe(classes []int, n int) ([]float32, error) {
 var testSource = synth{sizes: []int{3, 4, 5}}
 
 // Encoders over synth observations (K values each).
-func identityEnc(images []float32, n int) ([]float32, error) {
+func identityEncFn(images []float32, n int) ([]float32, error) {
 	return append([]float32(nil), images...), nil
 }
 
 // permutedEnc reverses the order of the codes.
-func permutedEnc(images []float32, n int) ([]float32, error) {
+func permutedEncFn(images []float32, n int) ([]float32, error) {
 	k := len(images) / n
 	out := make([]float32, len(images))
 	for i := 0; i < n; i++ {
@@ -50,7 +51,7 @@ func permutedEnc(images []float32, n int) ([]float32, error) {
 }
 
 // affineEnc maps each code affinely, with a sign flip: z0 → 2·z0, z1 → 7 − 3·z1, z2 → 0.5·z2.
-func affineEnc(images []float32, n int) ([]float32, error) {
+func affineEncFn(images []float32, n int) ([]float32, error) {
 	out := append([]float32(nil), images...)
 	for i := 0; i < n; i++ {
 		out[i*3] *= 2
@@ -61,7 +62,7 @@ func affineEnc(images []float32, n int) ([]float32, error) {
 }
 
 // entangledEnc rotates codes 0 and 1 by 45° (after scaling to equal variance).
-func entangledEnc(images []float32, n int) ([]float32, error) {
+func entangledEncFn(images []float32, n int) ([]float32, error) {
 	k := len(images) / n
 	out := append([]float32(nil), images...)
 	for i := 0; i < n; i++ {
@@ -76,14 +77,14 @@ func entangledEnc(images []float32, n int) ([]float32, error) {
 // randomEnc returns codes independent of the input, from its own seeded stream.
 func randomEnc(seed uint64) Encoder {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	return func(images []float32, n int) ([]float32, error) {
+	return gdisent.EncoderFunc(func(images []float32, n int) ([]float32, error) {
 		k := len(images) / n
 		out := make([]float32, n*k)
 		for i := range out {
 			out[i] = float32(rng.NormFloat64())
 		}
 		return out, nil
-	}
+	})
 }
 
 func testConfig(p Protocol) Config {
@@ -103,3 +104,11 @@ func arrays(enc Encoder, n int, seed uint64) Samples {
 	}
 	return s
 }
+
+var identityEnc = gdisent.EncoderFunc(identityEncFn)
+
+var permutedEnc = gdisent.EncoderFunc(permutedEncFn)
+
+var affineEnc = gdisent.EncoderFunc(affineEncFn)
+
+var entangledEnc = gdisent.EncoderFunc(entangledEncFn)

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"github.com/gdisent/gdisent/gdisent"
+
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -85,7 +87,7 @@ func TestValidateMetricsInputs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("control: %v", err)
 	}
-	id := Encoder(func(im []float32, n int) ([]float32, error) { return im, nil })
+	id := gdisent.EncoderFunc(func(im []float32, n int) ([]float32, error) { return im, nil })
 	src := fakeSource{sizes: []int{3, 4}}
 	checkBadInputs(t, []badInput{
 		{"NewSamples/negative-n", func() error { _, err := NewSamples(nil, -2, -2, nil, 1); return err }, "n=-2"},
@@ -142,7 +144,7 @@ func TestValidateMetricsInputs(t *testing.T) {
 		{"FactorVAE/nil-source", func() error { _, err := FactorVAE(id, nil, cfg); return err }, "FactorSource"},
 		{"FactorVAE/encoder-ragged", func() error {
 			n := 0
-			enc := Encoder(func(im []float32, m int) ([]float32, error) {
+			enc := gdisent.EncoderFunc(func(im []float32, m int) ([]float32, error) {
 				n++
 				if n > 1 {
 					return make([]float32, 3*m), nil

@@ -2,6 +2,7 @@ package selection
 
 import (
 	"fmt"
+	"github.com/gdisent/gdisent/gdisent"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -262,16 +263,16 @@ func crossColumn(models []Model, j int, cfg CentralityConfig) ([]float64, error)
 		if err != nil {
 			return nil, err
 		}
-		enc := metrics.Encoder(record)
+		var enc metrics.Encoder = gdisent.EncoderFunc(record)
 		if i > 0 {
 			next := 0
-			enc = func(z []float32, n int) ([]float32, error) {
+			enc = gdisent.EncoderFunc(func(z []float32, n int) ([]float32, error) {
 				if next >= len(calls) || calls[next].sum != checksum(z) {
 					return nil, fmt.Errorf("internal: metric draws differ between encoders (call %d)", next)
 				}
 				next++
 				return calls[next-1].codes[i], nil
-			}
+			})
 		}
 		res, err := metrics.FactorVAE(enc, src, *cfg.Metric)
 		if err != nil {
