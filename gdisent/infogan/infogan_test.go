@@ -1,8 +1,10 @@
 package infogan
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,37 +26,36 @@ func be(t *testing.T) backends.Backend {
 	return b
 }
 
-// ring samples the 8-Gaussian ring (radius 2, std 0.02) of Metz et al. (2017).
-func ring(rng *rand.Rand, batch int) (*tensors.Tensor, error) {
+// ringData samples the 8-Gaussian ring (radius 2, std 0.02) of Metz et al. (2017) as 1×1×2 observations.
+type ringData struct{}
+
+func (ringData) ImageShape() [3]int { return [3]int{1, 1, 2} }
+
+func (ringData) SampleImages(rng *rand.Rand, batch int) ([]float32, error) {
 	d := make([]float32, 2*batch)
 	for i := range batch {
 		a := 2 * math.Pi * float64(rng.IntN(8)) / 8
 		d[2*i] = float32(2*math.Cos(a) + 0.02*rng.NormFloat64())
 		d[2*i+1] = float32(2*math.Sin(a) + 0.02*rng.NormFloat64())
 	}
-	return tensors.FromFlatDataAndDimensions(d, batch, 2), nil
+	return d, nil
 }
 
-func newCtx(t *testing.T, seed int64, params map[string]any) *context.Context {
-	t.Helper()
-	ctx := context.New()
-	if err := training.SeedContext(ctx, seed); err != nil {
-		t.Fatal(err)
-	}
-	ctx.SetParams(params)
-	return ctx
+// mlpConfig is a small MLP model on the ring with the given base hyperparameters.
+func mlpConfig(base Config, seed int64, latent gan.LatentSpec) Config {
+	c := base
+	c.Arch, c.MLP, c.Latent, c.Seed = ArchMLP, MLPConfig{DataDim: 2, Hidden: 32, Layers: 2}, latent, seed
+	return c
 }
 
-func mlpModel(t *testing.T, ctx *context.Context, latent gan.LatentSpec) *Model {
+// newModel builds a model ready for TrainStep calls on the ring.
+func newModel(t *testing.T, cfg Config) *Model {
 	t.Helper()
-	arch, err := MLPArchitecture(2, 32, 2)
+	m, err := New(be(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(be(t), ctx, arch, latent, ring)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m.ds = ringData{}
 	return m
 }
 
@@ -69,11 +70,9 @@ func mean(xs []float64) float64 {
 // TestInfoGANTrainingImprovesQ trains a small InfoGAN on the ring: the Q loss (−E log Q(c|G(c,z)), categorical 8
 // + one continuous code) must fall well below its starting value.
 func TestInfoGANTrainingImprovesQ(t *testing.T) {
-	params := InfoGANParams()
-	params[ParamBatchSize] = 64
-	params[ParamDLR] = 1e-3
-	ctx := newCtx(t, 1, params)
-	m := mlpModel(t, ctx, gan.LatentSpec{Categorical: []int{8}, Continuous: 1, Noise: 2})
+	cfg := mlpConfig(MNISTConfig(), 1, gan.LatentSpec{Categorical: []int{8}, Continuous: 1, Noise: 2})
+	cfg.BatchSize, cfg.DLearningRate = 64, 1e-3
+	m := newModel(t, cfg)
 	start := time.Now()
 	var q []float64
 	for step := range int64(150) {
@@ -95,11 +94,9 @@ func TestInfoGANTrainingImprovesQ(t *testing.T) {
 // the actual discriminator, does not.
 func TestUnrolledQUsesActualD(t *testing.T) {
 	run := func(k int) training.Metrics {
-		params := InfoGANParams()
-		params[ParamBatchSize] = 16
-		params[ParamUnrollK] = k
-		params[ParamUnrollLR] = 0.5
-		m := mlpModel(t, newCtx(t, 3, params), gan.LatentSpec{Categorical: []int{4}, Continuous: 2, Noise: 2})
+		cfg := mlpConfig(MNISTConfig(), 3, gan.LatentSpec{Categorical: []int{4}, Continuous: 2, Noise: 2})
+		cfg.BatchSize, cfg.UnrollSteps, cfg.UnrollLearningRate = 16, k, 0.5
+		m := newModel(t, cfg)
 		mm, err := m.TrainStep(0, training.StepRand(3, 0))
 		if err != nil {
 			t.Fatal(err)
@@ -158,15 +155,10 @@ func varValues(t *testing.T, ctx *context.Context, scope string) map[string][]fl
 // TestCRSwitchResets: at the λ_CR switch the CR discriminator's weights and Adam state are re-initialised (its
 // Adam step counter restarts), the generator starts optimising the CR term, and the gap schedule resets too.
 func TestCRSwitchResets(t *testing.T) {
-	params := InfoGANCRParams()
-	params[ParamBatchSize] = 16
-	params[ParamCRStart] = 3
-	params[ParamGapStart] = 1.0
-	params[ParamGapDec] = 0.5
-	params[ParamGapEvery] = 5
-	params[ParamGapTimes] = 1
-	ctx := newCtx(t, 5, params)
-	m := mlpModel(t, ctx, gan.LatentSpec{Continuous: 3, Noise: 2})
+	cfg := mlpConfig(InfoGANCRConfig(), 5, gan.LatentSpec{Continuous: 3, Noise: 2})
+	cfg.BatchSize, cfg.CRStart, cfg.GapStart, cfg.GapDecrease, cfg.GapEvery, cfg.GapTimes = 16, 3, 1, 0.5, 5, 1
+	m := newModel(t, cfg)
+	ctx := m.Context()
 	adamStep := func() int64 {
 		v := ctx.InspectVariable(m.crAdam.StateScope(), "step")
 		if v == nil {
@@ -220,36 +212,35 @@ func TestCRSwitchResets(t *testing.T) {
 	}
 }
 
-// TestCheckpointResume: 4 steps + checkpoint, then a fresh model resumed from it to 6 steps, equals 6 steps
-// uninterrupted.
+// TestCheckpointResume: 4 steps + checkpoint, then a model loaded from the directory alone and trained to 6
+// steps, equals 6 steps uninterrupted; a changed hyperparameter is refused with a message naming it.
 func TestCheckpointResume(t *testing.T) {
-	latent := gan.LatentSpec{Categorical: []int{3}, Continuous: 2, Noise: 2}
-	mk := func(dir string) (*Model, *training.Loop) {
-		params := InfoGANCRParams()
-		params[ParamBatchSize] = 8
-		params[ParamCRStart] = 2
-		params[ParamUnrollK] = 1
-		params[training.ParamCheckpointDir] = dir
-		params[training.ParamCheckpointEvery] = 2
-		ctx := newCtx(t, 9, params)
-		m := mlpModel(t, ctx, latent)
-		return m, m.NewLoop().Reporter(training.Silent())
+	cfg := mlpConfig(InfoGANCRConfig(), 9, gan.LatentSpec{Categorical: []int{3}, Continuous: 2, Noise: 2})
+	cfg.BatchSize, cfg.CRStart, cfg.UnrollSteps, cfg.CheckpointEvery = 8, 2, 1, 2
+	full, err := New(be(t), cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, full := mk("")
-	if err := full.Run(6); err != nil {
+	if err := full.Train(ringData{}, 6, training.Silent()); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	_, first := mk(dir)
-	if err := first.Run(4); err != nil {
+	cfg.CheckpointDir = dir
+	first, err := New(be(t), cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	m2, second := mk(dir)
-	ok, err := second.Restore()
-	if err != nil || !ok || second.Step() != 4 {
-		t.Fatalf("restore: ok=%v err=%v step=%d", ok, err, second.Step())
+	if err := first.Train(ringData{}, 4, training.Silent()); err != nil {
+		t.Fatal(err)
 	}
-	if err := second.RunTo(6); err != nil {
+	second, err := Load(be(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Step() != 4 || second.Config().CRStart != 2 {
+		t.Fatalf("Load: step %d, config %+v", second.Step(), second.Config())
+	}
+	if err := second.Train(ringData{}, 6, training.Silent()); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"g_loss", "d_loss", "crd_loss", "q_loss"} {
@@ -262,65 +253,78 @@ func TestCheckpointResume(t *testing.T) {
 	if n := second.History().Len("g_loss"); n != 6 {
 		t.Errorf("resumed history has %d g_loss entries, want 6", n)
 	}
-	_ = m2
+	// Training to a step already reached runs nothing.
+	if err := second.Train(ringData{}, 5, training.Silent()); err != nil || second.Step() != 6 {
+		t.Errorf("Train(5) at step 6: err %v, step %d", err, second.Step())
+	}
+	changed := cfg
+	changed.LambdaInfoG = 0.5
+	third, err := New(be(t), changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = third.Train(ringData{}, 8, training.Silent())
+	var cc *training.ConfigChangedError
+	if !errors.As(err, &cc) || !strings.Contains(err.Error(), "LambdaInfoG: checkpoint 0.05, now 0.5") {
+		t.Fatalf("changed λ_info: got %v", err)
+	}
+	t.Log(err)
+	changed.StartOver = true
+	fourth, err := New(be(t), changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fourth.Train(ringData{}, 2, training.Silent()); err != nil || fourth.Step() != 2 {
+		t.Fatalf("StartOver: err %v, step %d", err, fourth.Step())
+	}
 }
 
 func TestInvalidHyperparameters(t *testing.T) {
-	arch, _ := MLPArchitecture(2, 8, 1)
+	base := mlpConfig(MNISTConfig(), 1, gan.LatentSpec{Continuous: 1, Noise: 2})
 	b := be(t)
-	for name, params := range map[string]map[string]any{
-		"negative lambda":  {ParamLambdaD: -1.0},
-		"zero batch":       {ParamBatchSize: 0},
-		"bad gap":          {ParamGapStart: 2.5},
-		"bad unroll":       {ParamUnrollK: -1},
-		"unknown unroll":   {ParamUnrollK: 2, ParamUnrollOpt: "rmsprop"},
-		"zero g steps":     {ParamGSteps: 0},
-		"CR with one code": {ParamCRStart: 0},
-		"wrong type":       {ParamBatchSize: "sixty-four"},
+	for name, tc := range map[string]struct {
+		edit  func(c *Config)
+		field string
+	}{
+		"negative lambda":  {func(c *Config) { c.LambdaInfoD = -1 }, "LambdaInfoD"},
+		"zero batch":       {func(c *Config) { c.BatchSize = 0 }, "BatchSize"},
+		"bad gap":          {func(c *Config) { c.GapStart = 2.5 }, "GapStart"},
+		"bad unroll":       {func(c *Config) { c.UnrollSteps = -1 }, "UnrollSteps"},
+		"unknown unroll":   {func(c *Config) { c.UnrollSteps, c.UnrollOptimizer = 2, "rmsprop" }, "optimizer"},
+		"zero g steps":     {func(c *Config) { c.GSteps = 0 }, "GSteps"},
+		"CR with one code": {func(c *Config) { c.CRStart = 0 }, "CRStart"},
+		"NaN lr":           {func(c *Config) { c.GLearningRate = math.NaN() }, "GLearningRate"},
+		"unknown arch":     {func(c *Config) { c.Arch = "resnet" }, "Arch"},
+		"bad conv size": {func(c *Config) {
+			c.Arch, c.Conv = ArchConv, ConvConfig{ImageSize: 30, Channels: 1, GenHidden: 8, GenChannels: []int{4}, DisChannels: []int{4}, DisHidden: 8, QHidden: 8}
+		}, "Conv"},
 	} {
-		ctx := context.New()
-		ctx.SetParams(params)
-		if _, err := New(b, ctx, arch, gan.LatentSpec{Continuous: 1, Noise: 2}, ring); err == nil {
-			t.Errorf("%s: expected an error", name)
-		} else {
-			t.Logf("%s: %v", name, err)
+		c := base
+		tc.edit(&c)
+		if _, err := New(b, c); err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: got %v, want an error naming %s", name, err, tc.field)
 		}
 	}
-	if _, err := ConvArchitecture(ConvConfig{ImageSize: 30, Channels: 1, GenHidden: 8, GenChannels: []int{4}, DisChannels: []int{4}, DisHidden: 8, QHidden: 8}); err == nil {
-		t.Error("image size 30 with 1 deconv layer should be rejected")
+	var c Config
+	err := training.DecodeConfig([]byte(`{"BatchSize": 8, "LamdaCR": 1}`), &c)
+	if err == nil || !strings.Contains(err.Error(), "LamdaCR") {
+		t.Errorf("misspelled field: got %v", err)
 	}
 }
 
 // TestConvInfoGANCRStep runs InfoGAN-CR iterations with the small conv architecture (16×16, CR on, K=1 unroll)
 // to check shapes, spectral norm and second-order gradients through convolutions.
 func TestConvInfoGANCRStep(t *testing.T) {
-	cfg := SmallConvConfig(16, 1)
-	cfg.GenHidden, cfg.GenChannels, cfg.DisChannels, cfg.DisHidden, cfg.QHidden = 16, []int{8}, []int{4, 8}, 16, 16
-	arch, err := ConvArchitecture(cfg)
+	cfg := InfoGANCRConfig()
+	cfg.Conv = SmallConvConfig(16, 1)
+	cfg.Conv.GenHidden, cfg.Conv.GenChannels, cfg.Conv.DisChannels, cfg.Conv.DisHidden, cfg.Conv.QHidden = 16, []int{8}, []int{4, 8}, 16, 16
+	cfg.Latent, cfg.Seed = gan.LatentSpec{Continuous: 2, Noise: 2}, 11
+	cfg.BatchSize, cfg.CRStart, cfg.UnrollSteps = 4, 1, 1
+	m, err := New(be(t), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := InfoGANCRParams()
-	params[ParamBatchSize] = 4
-	params[ParamCRStart] = 1
-	params[ParamUnrollK] = 1
-	ctx := newCtx(t, 11, params)
-	blobs := func(rng *rand.Rand, batch int) (*tensors.Tensor, error) {
-		d := make([]float32, batch*16*16)
-		for b := range batch {
-			cx, cy := 4+rng.IntN(8), 4+rng.IntN(8)
-			for y := cy - 2; y <= cy+2; y++ {
-				for x := cx - 2; x <= cx+2; x++ {
-					d[b*256+y*16+x] = 1
-				}
-			}
-		}
-		return tensors.FromFlatDataAndDimensions(d, batch, 16, 16, 1), nil
-	}
-	m, err := New(be(t), ctx, arch, gan.LatentSpec{Continuous: 2, Noise: 2}, blobs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m.ds = blobs{}
 	start := time.Now()
 	for step := range int64(2) {
 		mm, err := m.TrainStep(step, training.StepRand(11, step))
@@ -331,18 +335,42 @@ func TestConvInfoGANCRStep(t *testing.T) {
 	}
 	t.Logf("2 conv iterations (incl. compiling 5 graphs): %s", time.Since(start).Round(time.Millisecond))
 	lat, _ := m.Latent().Sample(rand.New(rand.NewPCG(1, 1)), 3)
-	img, err := m.Generate(lat)
+	img, err := m.GenerateBatch(lat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := img.Shape().Dimensions; len(d) != 4 || d[0] != 3 || d[1] != 16 || d[3] != 1 {
-		t.Errorf("Generate shape %v", d)
+	if len(img) != 3*16*16 {
+		t.Errorf("Generate returned %d values, want 3×16×16", len(img))
 	}
-	enc, err := m.Encode(img)
+	enc, err := m.Encode(img, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := enc.Shape().Dimensions; d[0] != 3 || d[1] != 2 {
-		t.Errorf("Encode shape %v", d)
+	if len(enc) != 3*m.CodeDim() || m.CodeDim() != 2 {
+		t.Errorf("Encode returned %d values (CodeDim %d), want 3×2", len(enc), m.CodeDim())
+	}
+	if _, err := m.Encode(img[:10], 3); err == nil {
+		t.Error("Encode of a short input should fail")
 	}
 }
+
+// blobs are 16×16 images of one 5×5 square at a random place.
+type blobs struct{}
+
+func (blobs) ImageShape() [3]int { return [3]int{16, 16, 1} }
+
+func (blobs) SampleImages(rng *rand.Rand, batch int) ([]float32, error) {
+	d := make([]float32, batch*16*16)
+	for b := range batch {
+		cx, cy := 4+rng.IntN(8), 4+rng.IntN(8)
+		for y := cy - 2; y <= cy+2; y++ {
+			for x := cx - 2; x <= cx+2; x++ {
+				d[b*256+y*16+x] = 1
+			}
+		}
+	}
+	return d, nil
+}
+
+// The model satisfies the toolkit's model interface.
+var _ training.Model = (*Model)(nil)

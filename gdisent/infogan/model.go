@@ -18,214 +18,149 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
 
+	"github.com/gdisent/gdisent/gdisent"
 	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 
-// Hyperparameter keys read from the context by New (defaults in parentheses).
-const (
-	ParamBatchSize  = "batch_size"                 // (64)
-	ParamGLR        = "infogan_g_learning_rate"    // generator Adam learning rate (1e-3)
-	ParamDLR        = "infogan_d_learning_rate"    // discriminator + Q Adam learning rate (2e-4)
-	ParamCRLR       = "infogan_cr_learning_rate"   // CR discriminator Adam learning rate (2e-3)
-	ParamBeta1      = "infogan_adam_beta1"         // Adam β1 of all optimisers (0.5)
-	ParamBeta2      = "infogan_adam_beta2"         // Adam β2 (0.999)
-	ParamLambdaD    = "infogan_lambda_info_d"      // λ_info in the D/Q loss (1)
-	ParamLambdaG    = "infogan_lambda_info_g"      // λ_info in the generator loss (1)
-	ParamQStd       = "infogan_q_std"              // fixed std of the Gaussian Q; <= 0 learns it (1)
-	ParamGSteps     = "infogan_g_steps"            // generator steps per iteration (1; InfoGAN-CR: 2)
-	ParamCRStart    = "infogan_cr_start_step"      // step at which λ_CR switches on; < 0 disables InfoGAN-CR (-1)
-	ParamLambdaCR   = "infogan_cr_lambda"          // λ_CR after the switch (2)
-	ParamCRPretrain = "infogan_cr_train_before"    // train the CR discriminator before the switch, as the official code (true)
-	ParamGapStart   = "infogan_gap_start"          // initial gap between non-shared codes of a CR pair (0)
-	ParamGapDec     = "infogan_gap_decrease"       // gap decrease per schedule step (0)
-	ParamGapEvery   = "infogan_gap_decrease_every" // steps between gap decreases (0: never)
-	ParamGapTimes   = "infogan_gap_decrease_times" // maximum number of decreases (0)
-	ParamUnrollK    = "unroll_steps"               // K unrolled D steps in the generator loss (0)
-	ParamUnrollLR   = "unroll_learning_rate"       // inner step size (0: the D learning rate)
-	ParamUnrollOpt  = "unroll_optimizer"           // "sgd" or "adam" ("sgd")
-)
-
-// InfoGANParams are InfoGAN's MNIST settings (Chen et al. 2016; openai/InfoGAN, RECIPES C.14): λ 1, G lr 1e-3,
-// D lr 2e-4, Adam β1 0.5, batch 128 in the paper (64 here by default for CPU).
-func InfoGANParams() map[string]any {
-	return map[string]any{ParamLambdaD: 1.0, ParamLambdaG: 1.0, ParamGLR: 1e-3, ParamDLR: 2e-4, ParamBeta1: 0.5,
-		ParamGSteps: 1, ParamCRStart: -1, ParamQStd: 1.0, ParamBatchSize: 64}
-}
-
-// InfoGANCRParams are InfoGAN-CR's dSprites settings (RECIPES C.3): λ_info 0.05, λ_CR 0 → 2 at step 288,000
-// with the CR discriminator re-initialised, gap 0, two generator steps per iteration, G lr 1e-3, D/Q and CR-D lr
-// 2e-3, Adam β1 0.5, Q std 1, batch 64.
-func InfoGANCRParams() map[string]any {
-	return map[string]any{ParamLambdaD: 0.05, ParamLambdaG: 0.05, ParamGLR: 1e-3, ParamDLR: 2e-3, ParamCRLR: 2e-3,
-		ParamBeta1: 0.5, ParamGSteps: 2, ParamCRStart: 288000, ParamLambdaCR: 2.0, ParamCRPretrain: true,
-		ParamGapStart: 0.0, ParamQStd: 1.0, ParamBatchSize: 64}
-}
-
-// Sampler draws a batch of real data, [batch, ...] float32 matching the generator's output.
-type Sampler func(rng *rand.Rand, batch int) (*tensors.Tensor, error)
-
-// Config is the resolved hyperparameters of a Model (read from the context by New).
-type Config struct {
-	BatchSize                  int
-	GLR, DLR, CRLR             float64
-	Beta1, Beta2               float64
-	LambdaD, LambdaG, LambdaCR float64
-	QStd                       float64
-	GSteps                     int
-	CRStart                    int64
-	CRPretrain                 bool
-	GapStart, GapDecrease      float64
-	GapEvery                   int64
-	GapTimes                   int
-	Unroll                     gan.Unroll
-}
-
-func readConfig(ctx *context.Context) (c Config, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = errors.Errorf("infogan: reading hyperparameters: %v", r)
-		}
-	}()
-	c = Config{
-		BatchSize:   context.GetParamOr(ctx, ParamBatchSize, 64),
-		GLR:         context.GetParamOr(ctx, ParamGLR, 1e-3),
-		DLR:         context.GetParamOr(ctx, ParamDLR, 2e-4),
-		CRLR:        context.GetParamOr(ctx, ParamCRLR, 2e-3),
-		Beta1:       context.GetParamOr(ctx, ParamBeta1, 0.5),
-		Beta2:       context.GetParamOr(ctx, ParamBeta2, 0.999),
-		LambdaD:     context.GetParamOr(ctx, ParamLambdaD, 1.0),
-		LambdaG:     context.GetParamOr(ctx, ParamLambdaG, 1.0),
-		LambdaCR:    context.GetParamOr(ctx, ParamLambdaCR, 2.0),
-		QStd:        context.GetParamOr(ctx, ParamQStd, 1.0),
-		GSteps:      context.GetParamOr(ctx, ParamGSteps, 1),
-		CRStart:     int64(context.GetParamOr(ctx, ParamCRStart, -1)),
-		CRPretrain:  context.GetParamOr(ctx, ParamCRPretrain, true),
-		GapStart:    context.GetParamOr(ctx, ParamGapStart, 0.0),
-		GapDecrease: context.GetParamOr(ctx, ParamGapDec, 0.0),
-		GapEvery:    int64(context.GetParamOr(ctx, ParamGapEvery, 0)),
-		GapTimes:    context.GetParamOr(ctx, ParamGapTimes, 0),
-	}
-	c.Unroll = gan.Unroll{
-		Steps:        context.GetParamOr(ctx, ParamUnrollK, 0),
-		LearningRate: context.GetParamOr(ctx, ParamUnrollLR, 0.0),
-		Optimizer:    gan.UnrollOptimizer(context.GetParamOr(ctx, ParamUnrollOpt, string(gan.UnrollSGD))),
-		Beta1:        c.Beta1, Beta2: c.Beta2,
-	}
-	if c.Unroll.LearningRate == 0 {
-		c.Unroll.LearningRate = c.DLR
-	}
-	return c, c.validate()
-}
-
-func (c Config) validate() error {
-	bad := func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
-	switch {
-	case c.BatchSize <= 0:
-		return errors.Errorf("infogan: %s must be > 0, got %d", ParamBatchSize, c.BatchSize)
-	case bad(c.GLR) || bad(c.DLR) || bad(c.CRLR) || c.GLR <= 0 || c.DLR <= 0 || c.CRLR <= 0:
-		return errors.Errorf("infogan: learning rates must be finite and > 0, got G %g, D %g, CR %g", c.GLR, c.DLR, c.CRLR)
-	case bad(c.LambdaD) || bad(c.LambdaG) || bad(c.LambdaCR) || c.LambdaD < 0 || c.LambdaG < 0 || c.LambdaCR < 0:
-		return errors.Errorf("infogan: λ_info (D %g, G %g) and λ_CR (%g) must be finite and >= 0", c.LambdaD, c.LambdaG, c.LambdaCR)
-	case bad(c.QStd):
-		return errors.Errorf("infogan: %s must be finite, got %g", ParamQStd, c.QStd)
-	case c.GSteps < 1:
-		return errors.Errorf("infogan: %s must be >= 1, got %d", ParamGSteps, c.GSteps)
-	case bad(c.GapStart) || c.GapStart < 0 || c.GapStart >= 2 || bad(c.GapDecrease) || c.GapDecrease < 0:
-		return errors.Errorf("infogan: gap start must be in [0, 2) and decrease >= 0, got %g and %g", c.GapStart, c.GapDecrease)
-	case c.GapEvery < 0 || c.GapTimes < 0:
-		return errors.Errorf("infogan: gap schedule interval and count must be >= 0, got %d and %d", c.GapEvery, c.GapTimes)
-	}
-	if err := c.Unroll.Validate(); err != nil {
-		return errors.WithMessage(err, "infogan")
-	}
-	return nil
-}
-
-// Gap is the CR pair gap at a step: GapStart reduced by GapDecrease every GapEvery steps, at most GapTimes
-// times, floored at 0 (Lin et al. 2020's progressive schedule).
-func (c Config) Gap(step int64) float64 {
-	if c.GapEvery <= 0 {
-		return c.GapStart
-	}
-	n := min(step/c.GapEvery, int64(c.GapTimes))
-	return max(0, c.GapStart-float64(n)*c.GapDecrease)
-}
-
-// gapChangesAt reports whether the gap schedule decreases at step (the CR discriminator is then re-initialised).
-func (c Config) gapChangesAt(step int64) bool {
-	return c.GapEvery > 0 && step > 0 && step%c.GapEvery == 0 && step/c.GapEvery <= int64(c.GapTimes) &&
-		c.Gap(step) != c.Gap(step-1)
-}
-
-// CRWeight is λ_CR at a step: 0 before CRStart, LambdaCR from it on (0 when CR is disabled).
-func (c Config) CRWeight(step int64) float64 {
-	if c.CRStart < 0 || step < c.CRStart {
-		return 0
-	}
-	return c.LambdaCR
-}
-
-// Model is an InfoGAN / InfoGAN-CR / Unrolled InfoGAN under a context.
+// Model is an InfoGAN / InfoGAN-CR / Unrolled InfoGAN / plain GAN with its context, optimisers and training loop.
+// It implements training.Model: Generate maps latent vectors [onehot(cat), cont, noise] to observations, Encode is
+// the Q head's code estimate.
 type Model struct {
 	backend backends.Backend
 	ctx     *context.Context
 	arch    Architecture
 	latent  gan.LatentSpec
-	data    Sampler
 	cfg     Config
+	unroll  gan.Unroll
 	useCR   bool
+	loop    *training.Loop
 
 	genScope, disScope, crScope string
 	gAdam, dAdam, crAdam        *training.Adam
 
 	dStep, gStep, gStepCR, crStep, crStepOn *training.Step
 	genExec, encExec                        *context.Exec
+
+	ds       gdisent.Dataset // set during Train
+	restored bool
 }
 
-// New creates a model. The networks' variables live under ctx's scope ("generator", "discriminator",
-// "cr_discriminator"); hyperparameters are read from ctx now. InfoGAN-CR is on when ParamCRStart >= 0 (it needs
-// at least two codes and an architecture with a CR discriminator).
-func New(backend backends.Backend, ctx *context.Context, arch Architecture, latent gan.LatentSpec, data Sampler) (*Model, error) {
-	if backend == nil || ctx == nil || data == nil {
-		return nil, errors.New("infogan.New: backend, context and data sampler must be non-nil")
+// Kind is the model family name recorded in checkpoints.
+const Kind = "infogan"
+
+// New creates a model from a validated cfg, with a fresh context seeded with cfg.Seed. InfoGAN-CR is on when
+// cfg.CRStart >= 0.
+func New(backend backends.Backend, cfg Config) (m *Model, err error) {
+	defer recoverErr(&err, "infogan.New")
+	if backend == nil {
+		return nil, errors.New("infogan.New: nil backend")
 	}
-	if err := arch.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := latent.Validate(); err != nil {
-		return nil, errors.WithMessage(err, "infogan.New")
-	}
-	cfg, err := readConfig(ctx)
+	cfg = cfg.clone()
+	arch, err := cfg.architecture()
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{backend: backend, ctx: ctx.Checked(false), arch: arch, latent: latent, data: data, cfg: cfg}
-	if cfg.CRStart >= 0 {
-		if arch.CRDiscriminator == nil || latent.NumCodes() < 2 {
-			return nil, errors.Errorf("infogan.New: InfoGAN-CR (%s=%d) needs >= 2 codes and a CR discriminator; got %d codes, architecture %q",
-				ParamCRStart, cfg.CRStart, latent.NumCodes(), arch.Name)
-		}
-		m.useCR = true
+	ctx := context.New()
+	if err := training.SeedContext(ctx, cfg.Seed); err != nil {
+		return nil, err
 	}
+	m = &Model{backend: backend, ctx: ctx.Checked(false), arch: arch, latent: cfg.Latent, cfg: cfg,
+		useCR: cfg.CRStart >= 0, unroll: cfg.unroll()}
 	m.genScope = m.ctx.In("generator").Scope()
 	m.disScope = m.ctx.In("discriminator").Scope()
 	m.crScope = m.ctx.In("cr_discriminator").Scope()
-	m.gAdam = training.NewAdam(m.ctx.In("generator")).LearningRate(cfg.GLR).Betas(cfg.Beta1, cfg.Beta2)
-	m.dAdam = training.NewAdam(m.ctx.In("discriminator")).LearningRate(cfg.DLR).Betas(cfg.Beta1, cfg.Beta2)
-	m.crAdam = training.NewAdam(m.ctx.In("cr_discriminator")).LearningRate(cfg.CRLR).Betas(cfg.Beta1, cfg.Beta2)
-	m.cfg.Unroll.AdamStateScope = m.dAdam.StateScope()
+	m.gAdam = training.NewAdam(m.ctx.In("generator")).LearningRate(cfg.GLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2)
+	m.dAdam = training.NewAdam(m.ctx.In("discriminator")).LearningRate(cfg.DLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2)
+	m.crAdam = training.NewAdam(m.ctx.In("cr_discriminator")).LearningRate(cfg.CRLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2)
+	m.unroll.AdamStateScope = m.dAdam.StateScope()
+	m.loop = training.NewLoop(backend, m.ctx, m.TrainStep).Seed(cfg.Seed)
+	if err := m.loop.RecordConfig(Kind, cfg, runFields...); err != nil {
+		return nil, err
+	}
+	if cfg.CheckpointDir != "" {
+		m.loop.Checkpoints(cfg.CheckpointDir, int64(cfg.CheckpointEvery), cfg.CheckpointKeep)
+	}
 	return m, nil
 }
 
-// Config returns the resolved hyperparameters.
-func (m *Model) Config() Config { return m.cfg }
+// Load rebuilds the model trained in run directory dir from the configuration its checkpoints record, and restores
+// the latest checkpoint (read-only: another process may still be training there).
+func Load(backend backends.Backend, dir string) (*Model, error) {
+	cfg := Config{}
+	if err := training.LoadConfig(dir, Kind, &cfg); err != nil {
+		return nil, errors.WithMessage(err, "infogan.Load")
+	}
+	cfg.CheckpointDir = dir
+	m, err := New(backend, cfg)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "infogan.Load: %s", dir)
+	}
+	if _, err := m.loop.RestoreReadOnly(); err != nil {
+		return nil, errors.WithMessagef(err, "infogan.Load: %s", dir)
+	}
+	m.restored = true
+	return m, nil
+}
+
+// Train trains up to step `steps` in total (a model at step s runs steps−s more), drawing real batches from ds,
+// whose ImageShape must be the config's. With a checkpoint directory, the latest checkpoint there is restored first
+// (StartOver deletes them instead). rep nil picks training.AutoReporter. A NaN/Inf loss returns a
+// *training.NonFiniteError.
+func (m *Model) Train(ds gdisent.Dataset, steps int, rep training.Reporter) (err error) {
+	defer recoverErr(&err, "infogan.Train")
+	if steps < 0 {
+		return errors.Errorf("infogan.Train: steps must be >= 0, got %d", steps)
+	}
+	if ds == nil {
+		return errors.New("infogan.Train: nil dataset")
+	}
+	if got, want := ds.ImageShape(), m.cfg.ImageShape(); got != want {
+		return errors.Errorf("infogan.Train: the dataset's observations are %v, the model's %v", got, want)
+	}
+	unlock, err := m.loop.Lock()
+	if err != nil {
+		return errors.WithMessage(err, "infogan.Train")
+	}
+	defer unlock()
+	if err := training.Resume(m.loop, &m.restored, m.cfg.StartOver); err != nil {
+		return errors.WithMessage(err, "infogan.Train")
+	}
+	m.ds = ds
+	defer func() { m.ds = nil }()
+	m.loop.Reporter(rep)
+	return m.loop.RunTo(int64(steps))
+}
+
+// Config returns the model's configuration.
+func (m *Model) Config() Config { return m.cfg.clone() }
 
 // Latent returns the latent specification.
 func (m *Model) Latent() gan.LatentSpec { return m.latent }
 
 // Context returns the model's (unchecked) context.
 func (m *Model) Context() *context.Context { return m.ctx }
+
+// Loop returns the training loop (step count, checkpoints, Every hooks).
+func (m *Model) Loop() *training.Loop { return m.loop }
+
+// Step is the number of training iterations taken.
+func (m *Model) Step() int64 { return m.loop.Step() }
+
+// History is the logged training metrics.
+func (m *Model) History() *training.History { return m.loop.History() }
+
+// LatentDim is the generator's input size: one-hot categorical codes, continuous codes, noise.
+func (m *Model) LatentDim() int { return m.latent.Dim() }
+
+// ImageShape is one generated observation's shape ([1, 1, D] for points).
+func (m *Model) ImageShape() [3]int { return m.cfg.ImageShape() }
+
+// CodeDim is the width of Encode's codes: one per categorical and continuous code.
+func (m *Model) CodeDim() int { return m.latent.NumCodes() }
 
 // qOut is the Q head's output size: categorical logits, continuous means and, with a learned std, log stds.
 func (m *Model) qOut() int {
@@ -310,7 +245,7 @@ func (m *Model) dStepFn(ctx *context.Context, _ *Node, inputs []*Node, out *trai
 	if m.latent.NumCodes() > 0 {
 		q := m.qLoss(m.qHead(ctx, Slice(h, AxisRange(b, 2*b))), cat, cont)
 		out.Log("q_loss", q)
-		loss = Add(loss, MulScalar(q, m.cfg.LambdaD))
+		loss = Add(loss, MulScalar(q, m.cfg.LambdaInfoD))
 	}
 	gan.RestoreScope(ctx, g, m.genScope) // the generator's batch-norm statistics move only in generator steps
 	out.Log("d_gan", ganLoss)
@@ -325,9 +260,9 @@ func (m *Model) gStepFn(withCR bool) training.StepFn {
 		cat, cont, next := m.splitCodes(inputs, 2)
 		fake := m.generator(ctx, z)
 		var ganLoss, h *Node
-		if k := m.cfg.Unroll.Steps; k > 0 {
+		if k := m.unroll.Steps; k > 0 {
 			b := real.Shape().Dimensions[0]
-			restore := m.cfg.Unroll.Apply(ctx, g, m.disScope, func() *Node {
+			restore := m.unroll.Apply(ctx, g, m.disScope, func() *Node {
 				lg := m.dHead(ctx, m.trunk(ctx, Concatenate([]*Node{real, fake}, 0)))
 				return gan.DiscriminatorLossJoint(lg, b)
 			})
@@ -345,7 +280,7 @@ func (m *Model) gStepFn(withCR bool) training.StepFn {
 			}
 			q := m.qLoss(m.qHead(ctx, h), cat, cont)
 			out.Log("g_q_loss", q)
-			loss = Add(loss, MulScalar(q, m.cfg.LambdaG))
+			loss = Add(loss, MulScalar(q, m.cfg.LambdaInfoG))
 		}
 		if withCR {
 			za, zb, label, lambda := inputs[next], inputs[next+1], inputs[next+2], inputs[next+3]
@@ -440,7 +375,7 @@ func (m *Model) TrainStep(step int64, rng *rand.Rand) (metrics training.Metrics,
 			}
 		}
 	}
-	real, err := m.data(rng, bs)
+	real, err := m.realBatch(rng, bs)
 	if err != nil {
 		return nil, errors.WithMessagef(err, "infogan: step %d: sampling data", step)
 	}
@@ -488,21 +423,36 @@ func (m *Model) TrainStep(step int64, rng *rand.Rand) (metrics training.Metrics,
 	return metrics, nil
 }
 
-// NewLoop returns a training.Loop running TrainStep, with checkpoint settings and seed read from the context
-// (training.ParamCheckpointDir, ParamCheckpointEvery, ...). Call Restore on it to resume.
-func (m *Model) NewLoop() *training.Loop {
-	return training.NewLoop(m.backend, m.ctx, m.TrainStep).SetExtra("model", "infogan/"+m.arch.Name)
+// realBatch draws n observations from the training dataset as the networks' input tensor.
+func (m *Model) realBatch(rng *rand.Rand, n int) (*tensors.Tensor, error) {
+	if m.ds == nil {
+		return nil, errors.New("no dataset: call Train")
+	}
+	x, err := m.ds.SampleImages(rng, n)
+	if err != nil {
+		return nil, err
+	}
+	return m.inputTensor(x, n)
 }
 
-// Generate maps latents to samples with the generator in inference mode (batch-norm moving averages).
-func (m *Model) Generate(l *gan.LatentBatch) (out *tensors.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = errors.Errorf("infogan.Generate: %v", r)
-		}
-	}()
-	if l == nil {
-		return nil, errors.New("infogan.Generate: nil latents")
+// inputTensor shapes n flat observations for the networks: [n, H, W, C], or [n, D] for the MLP.
+func (m *Model) inputTensor(x []float32, n int) (*tensors.Tensor, error) {
+	s := m.cfg.ImageShape()
+	if per := s[0] * s[1] * s[2]; n < 1 || len(x) != n*per {
+		return nil, errors.Errorf("got %d values for %d observations of %v", len(x), n, s)
+	}
+	if m.cfg.Arch == ArchMLP {
+		return training.Tensor(x, n, s[2]), nil
+	}
+	return training.Tensor(x, n, s[0], s[1], s[2]), nil
+}
+
+// Generate maps n latent vectors (n×LatentDim: one-hot categorical codes, continuous codes, noise) to n
+// observations, with the generator in inference mode (batch-norm moving averages).
+func (m *Model) Generate(z []float32, n int) (out []float32, err error) {
+	defer recoverErr(&err, "infogan.Generate")
+	if d := m.latent.Dim(); n < 1 || len(z) != n*d {
+		return nil, errors.Errorf("infogan.Generate: got %d values for %d latents of %d", len(z), n, d)
 	}
 	if m.genExec == nil {
 		m.genExec, err = context.NewExecAny(m.backend, m.ctx, func(ctx *context.Context, z *Node) *Node {
@@ -512,24 +462,32 @@ func (m *Model) Generate(l *gan.LatentBatch) (out *tensors.Tensor, err error) {
 			return nil, errors.WithMessage(err, "infogan.Generate")
 		}
 	}
-	outs, err := m.genExec.Exec(l.ZTensor())
+	outs, err := m.genExec.Exec(training.Tensor(z, n, m.latent.Dim()))
 	if err != nil {
 		return nil, errors.WithMessage(err, "infogan.Generate")
 	}
-	return outs[0], nil
+	return tensors.CopyFlatData[float32](outs[0])
 }
 
-// Encode returns the Q head's inference on samples x: one column per code, the arg-max category of each
+// GenerateBatch generates the observations of a latent batch (see gan.LatentSpec.Sample and Traversal).
+func (m *Model) GenerateBatch(l *gan.LatentBatch) ([]float32, error) {
+	if l == nil {
+		return nil, errors.New("infogan.GenerateBatch: nil latents")
+	}
+	return m.Generate(l.Z, l.Batch)
+}
+
+// Encode returns the Q head's inference on n observations: one column per code, the arg-max category of each
 // categorical code (as a float) and the predicted mean of each continuous code. This is the representation
 // InfoGAN-CR evaluates (Q on real images).
-func (m *Model) Encode(x *tensors.Tensor) (out *tensors.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = errors.Errorf("infogan.Encode: %v", r)
-		}
-	}()
+func (m *Model) Encode(images []float32, n int) (out []float32, err error) {
+	defer recoverErr(&err, "infogan.Encode")
 	if m.latent.NumCodes() == 0 {
 		return nil, errors.New("infogan.Encode: the model has no codes")
+	}
+	x, err := m.inputTensor(images, n)
+	if err != nil {
+		return nil, errors.WithMessage(err, "infogan.Encode")
 	}
 	if m.encExec == nil {
 		m.encExec, err = context.NewExecAny(m.backend, m.ctx, func(ctx *context.Context, x *Node) *Node {
@@ -554,7 +512,40 @@ func (m *Model) Encode(x *tensors.Tensor) (out *tensors.Tensor, err error) {
 	if err != nil {
 		return nil, errors.WithMessage(err, "infogan.Encode")
 	}
-	return outs[0], nil
+	return tensors.CopyFlatData[float32](outs[0])
+}
+
+// CodeDims lists the latent dimensions that hold continuous codes (selection.CodedModel): ModelCentrality fixes
+// those and leaves the one-hot categorical codes and the noise random.
+func (m *Model) CodeDims() []int {
+	dims := make([]int, m.latent.Continuous)
+	for i := range dims {
+		dims[i] = m.latent.OneHotDim() + i
+	}
+	return dims
+}
+
+// LatentQuantile is the inverse CDF of latent dimension dim's prior (selection.PriorModel): U[−1, 1] or N(0, 1)
+// for continuous codes and noise, as the latent spec says.
+func (m *Model) LatentQuantile(dim int, p float64) float64 {
+	d := m.latent.NoiseDist
+	if dim < m.latent.OneHotDim()+m.latent.Continuous {
+		d = m.latent.ContinuousDist
+	}
+	if d == gan.Normal {
+		return math.Sqrt2 * math.Erfinv(2*p-1)
+	}
+	return 2*p - 1
+}
+
+func recoverErr(err *error, where string) {
+	if r := recover(); r != nil {
+		if e, ok := r.(error); ok {
+			*err = errors.WithMessage(e, where)
+		} else {
+			*err = errors.Errorf("%s: %v", where, r)
+		}
+	}
 }
 
 // String describes the model.
@@ -566,8 +557,8 @@ func (m *Model) String() string {
 	if m.useCR {
 		kind += "-CR"
 	}
-	if m.cfg.Unroll.Steps > 0 {
-		kind = fmt.Sprintf("Unrolled(K=%d) %s", m.cfg.Unroll.Steps, kind)
+	if m.unroll.Steps > 0 {
+		kind = fmt.Sprintf("Unrolled(K=%d) %s", m.unroll.Steps, kind)
 	}
 	return fmt.Sprintf("%s [%s, latent %d cat %v + %d cont + %d noise]", kind, m.arch.Name, m.latent.Dim(),
 		m.latent.Categorical, m.latent.Continuous, m.latent.Noise)

@@ -16,16 +16,23 @@ import (
 // (n×LatentDim, row-major, drawn from the model's prior) to n observations, Encode maps n observations to n
 // codes (n×D). For a VAE, Generate is the decoder and Encode the posterior mean; for InfoGAN(-CR) they are the
 // generator and the Q head. Both must be deterministic.
+// Every training.Model (vae, vaegan, infogan) is one.
 type Model interface {
+	gdisent.Encoder
 	LatentDim() int
 	Generate(z []float32, n int) ([]float32, error)
-	Encode(images []float32, n int) ([]float32, error)
 }
 
-// PriorModel is a Model whose latent prior is not the standard normal (the default).
+// PriorModel is a Model whose latent prior is not the standard normal (the default): LatentQuantile is the
+// inverse CDF of latent dimension dim's prior (InfoGAN's uniform codes).
 type PriorModel interface {
-	Prior() Prior
+	LatentQuantile(dim int, p float64) float64
 }
+
+// quantileFunc adapts a PriorModel to Prior.
+type quantileFunc func(dim int, p float64) float64
+
+func (f quantileFunc) Quantile(dim int, p float64) float64 { return f(dim, p) }
 
 // CodedModel is a Model whose latent vector holds nuisance dimensions besides its codes (InfoGAN's noise):
 // CodeDims lists the latent dimensions that ModelCentrality holds fixed. Without it every latent is a code.
@@ -172,8 +179,8 @@ func newGenerated(mod Model, resolution int, seed uint64) (*generated, error) {
 	if g.latent < 1 {
 		return nil, fmt.Errorf("latent dimension %d < 1", g.latent)
 	}
-	if pm, ok := mod.(PriorModel); ok && pm.Prior() != nil {
-		g.prior = pm.Prior()
+	if pm, ok := mod.(PriorModel); ok {
+		g.prior = quantileFunc(pm.LatentQuantile)
 	}
 	if cm, ok := mod.(CodedModel); ok {
 		g.codes = slices.Clone(cm.CodeDims())

@@ -312,7 +312,9 @@ type nuisanceModel struct {
 
 func (m nuisanceModel) LatentDim() int  { return len(m.A) + m.extra }
 func (m nuisanceModel) CodeDims() []int { return identityPerm(len(m.A)) }
-func (m nuisanceModel) Prior() Prior    { return UniformPrior{Lo: -1, Hi: 1} }
+func (m nuisanceModel) LatentQuantile(d int, p float64) float64 {
+	return UniformPrior{Lo: -1, Hi: 1}.Quantile(d, p)
+}
 func (m nuisanceModel) Generate(z []float32, n int) ([]float32, error) {
 	K, L := len(m.A), m.LatentDim()
 	codes := make([]float32, 0, n*K)

@@ -43,6 +43,8 @@ type Loop struct {
 	extra     map[string]string
 	hooks     []hook
 	match     []string // hyperparameter key prefixes a restored checkpoint must agree on
+	cfgIgnore []string // configuration fields a restored checkpoint need not agree on (RecordConfig)
+	lock      *RunDirLock
 }
 
 type hook struct {
@@ -131,13 +133,34 @@ func (l *Loop) Save() (string, error) {
 	return path, nil
 }
 
+// Lock takes the checkpoint directory's lock (see LockRunDir) until the returned function is called; Restore and
+// Run then hold it already. Without a checkpoint directory it does nothing. Run and Restore take the lock
+// themselves for their own duration when it is not held.
+func (l *Loop) Lock() (unlock func(), err error) {
+	if l.ckptDir == "" || l.lock != nil {
+		return func() {}, nil
+	}
+	lk, err := LockRunDir(l.ckptDir)
+	if err != nil {
+		return nil, err
+	}
+	l.lock = lk
+	return func() { lk.Unlock(); l.lock = nil }, nil
+}
+
 // Restore loads the latest checkpoint of the checkpoint directory, if any: variables, optimiser and RNG state,
 // step, seed and history. It reports whether one was found. It then removes stale temporary files and, when the
-// restored checkpoint is the newest, checkpoints beyond the keep limit.
+// restored checkpoint is the newest, checkpoints beyond the keep limit. It needs the directory's lock: another
+// process training there makes it fail with a *RunDirBusyError.
 func (l *Loop) Restore() (bool, error) {
 	if l.ckptDir == "" {
 		return false, nil
 	}
+	unlock, err := l.Lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	c, err := LatestCheckpoint(l.ckptDir)
 	if err != nil || c == nil {
 		return false, err
@@ -147,6 +170,19 @@ func (l *Loop) Restore() (bool, error) {
 	}
 	l.pruneAfterRestore(c.Path)
 	return true, nil
+}
+
+// RestoreReadOnly loads the latest checkpoint like Restore but changes nothing on disk and needs no lock, so a
+// model can be loaded for inspection while another process still trains in the directory.
+func (l *Loop) RestoreReadOnly() (bool, error) {
+	if l.ckptDir == "" {
+		return false, nil
+	}
+	c, err := LatestCheckpoint(l.ckptDir)
+	if err != nil || c == nil {
+		return false, err
+	}
+	return true, l.RestoreFrom(c)
 }
 
 // pruneAfterRestore removes the temporary files left by an interrupted write and, when the restored checkpoint is
@@ -164,6 +200,9 @@ func (l *Loop) pruneAfterRestore(restored string) {
 
 // RestoreFrom applies a loaded checkpoint to the loop and its context.
 func (l *Loop) RestoreFrom(c *Checkpoint) error {
+	if err := l.checkConfig(c); err != nil {
+		return err
+	}
 	if err := l.checkParams(c); err != nil {
 		return err
 	}
@@ -175,6 +214,9 @@ func (l *Loop) RestoreFrom(c *Checkpoint) error {
 	l.history.truncate(c.Step)
 	l.lastCkpt, l.lastSaved = c.Path, c.Step
 	for k, v := range c.Extra {
+		if _, own := l.extra[k]; own && (k == ExtraKind || k == ExtraConfig) {
+			continue // the model's current description (it may differ in ignored fields)
+		}
 		l.SetExtra(k, v)
 	}
 	return nil
@@ -239,6 +281,11 @@ func (l *Loop) RunContext(goCtx stdcontext.Context, n int64) (err error) {
 	if l.ckptDir != "" && l.ckptEvery < 0 {
 		return errors.Errorf("training.Loop.Run: checkpoint interval must be >= 0, got %d", l.ckptEvery)
 	}
+	unlock, err := l.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rep := l.reporter
 	if rep == nil {
 		rep = AutoReporter()
