@@ -37,3 +37,17 @@ type Generator interface {
 	ImageShape() [3]int
 	Generate(z []float32, n int) ([]float32, error)
 }
+
+// NewDataset adapts a sampling function that returns n observations of the given shape to Dataset.
+func NewDataset(shape [3]int, sample func(rng *rand.Rand, n int) ([]float32, error)) Dataset {
+	return funcDataset{shape, sample}
+}
+
+type funcDataset struct {
+	shape  [3]int
+	sample func(rng *rand.Rand, n int) ([]float32, error)
+}
+
+func (d funcDataset) ImageShape() [3]int { return d.shape }
+
+func (d funcDataset) SampleImages(rng *rand.Rand, n int) ([]float32, error) { return d.sample(rng, n) }

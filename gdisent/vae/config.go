@@ -103,10 +103,15 @@ type Config struct {
 	Seed         int64
 	LogLatentKL  bool // also log each latent's KL as "kl/00", "kl/01", ... every step
 
-	CheckpointDir   string // "" disables checkpoints
-	CheckpointEvery int
-	CheckpointKeep  int
+	CheckpointDir   string `json:"-"` // run directory; "" keeps no checkpoints
+	CheckpointEvery int    // steps between checkpoints (a final one is always written)
+	CheckpointKeep  int    // newest checkpoints kept (<= 0 keeps all)
+	// StartOver deletes CheckpointDir's checkpoints before training instead of resuming from them.
+	StartOver bool `json:"-"`
 }
+
+// runFields are the Config fields that keep a run rather than define the model: resuming ignores their changes.
+var runFields = []string{"CheckpointEvery", "CheckpointKeep"}
 
 // DefaultConfig is the disentanglement_lib β-VAE for 64×64×1 dSprites: conv architecture, 10 latents, β = 4,
 // batch 64, Adam lr 1e-4 (β1 0.9, β2 0.999, ε 1e-8); AnnealedVAE settings C_max = 25, T = 100,000, γ = 1000;

@@ -2,6 +2,7 @@ package vae
 
 import (
 	"math"
+	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -9,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
 
+	"github.com/gdisent/gdisent/gdisent"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 
@@ -64,11 +66,56 @@ func (m *Inference) EncodeDistribution(images []float32) (mean, logVar []float32
 	return tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1]), nil
 }
 
-// Encode returns the posterior means [n, latentDim] (row-major) of n images — the representation used by
-// disentanglement metrics.
-func (m *Inference) Encode(images []float32) ([]float32, error) {
+// Encode returns the posterior means [n, latentDim] (row-major) of n images — the representation
+// disentanglement_lib's metrics score by default (gdisent.Encoder).
+func (m *Inference) Encode(images []float32, n int) ([]float32, error) {
+	if n < 1 || len(images) != n*m.imageLen() {
+		return nil, errors.Errorf("%s.Encode: got %d values for %d images of %dx%dx%d", m.name, len(images), n,
+			m.cfg.ImageSize, m.cfg.ImageSize, m.cfg.Channels)
+	}
 	mean, _, err := m.EncodeDistribution(images)
 	return mean, err
+}
+
+// SampledEncoder is an Encoder returning one posterior sample z = μ + σ·ε per image instead of the mean, with ε
+// drawn from a source seeded by seed (and the call count), so scores are reproducible; disentanglement_lib's
+// "sampled" representation.
+func (m *Inference) SampledEncoder(seed uint64) gdisent.Encoder {
+	calls := uint64(0)
+	return gdisent.EncoderFunc(func(images []float32, n int) ([]float32, error) {
+		if n < 1 || len(images) != n*m.imageLen() {
+			return nil, errors.Errorf("%s.SampledEncoder: got %d values for %d images", m.name, len(images), n)
+		}
+		mean, logVar, err := m.EncodeDistribution(images)
+		if err != nil {
+			return nil, err
+		}
+		calls++
+		rng := rand.New(rand.NewPCG(seed, calls))
+		for i := range mean {
+			mean[i] += float32(math.Exp(0.5*float64(logVar[i])) * rng.NormFloat64())
+		}
+		return mean, nil
+	})
+}
+
+// LatentDim is the number of latents.
+func (m *Inference) LatentDim() int { return m.cfg.LatentDim }
+
+// CodeDim is the width of Encode's codes: one per latent.
+func (m *Inference) CodeDim() int { return m.cfg.LatentDim }
+
+// ImageShape is one image's shape.
+func (m *Inference) ImageShape() [3]int {
+	return [3]int{m.cfg.ImageSize, m.cfg.ImageSize, m.cfg.Channels}
+}
+
+// Generate decodes n latent codes (n×LatentDim) to Bernoulli means (gdisent.Generator).
+func (m *Inference) Generate(z []float32, n int) ([]float32, error) {
+	if n < 1 || len(z) != n*m.cfg.LatentDim {
+		return nil, errors.Errorf("%s.Generate: got %d values for %d codes of %d", m.name, len(z), n, m.cfg.LatentDim)
+	}
+	return m.Decode(z)
 }
 
 // Decode returns the Bernoulli means (sigmoid of the logits), flat [n, H, W, C], for n latent codes z given flat
@@ -98,23 +145,25 @@ func (m *Inference) Decode(z []float32) (images []float32, err error) {
 
 // Reconstruct encodes images to their posterior means and decodes them.
 func (m *Inference) Reconstruct(images []float32) ([]float32, error) {
-	mean, err := m.Encode(images)
+	mean, _, err := m.EncodeDistribution(images)
 	if err != nil {
 		return nil, err
 	}
 	return m.Decode(mean)
 }
 
-// LatentKL returns each latent's KL(q(z_j|x) ‖ N(0, 1)) averaged over the given images: latents with KL near 0
-// are unused (collapsed to the prior), the informative ones carry most of the KL.
-func (m *Inference) LatentKL(images []float32) (kl []float64, err error) {
+// LatentKL returns each latent's KL(q(z_j|x) ‖ N(0, 1)) averaged over n images: latents with KL near 0 are
+// unused (collapsed to the prior), the informative ones carry most of the KL.
+func (m *Inference) LatentKL(images []float32, n int) (kl []float64, err error) {
 	defer recoverErr(&err, m.name+".LatentKL")
+	if n < 1 || len(images) != n*m.imageLen() {
+		return nil, errors.Errorf("%s.LatentKL: got %d values for %d images", m.name, len(images), n)
+	}
 	mean, logVar, err := m.EncodeDistribution(images)
 	if err != nil {
 		return nil, err
 	}
 	l := m.cfg.LatentDim
-	n := len(mean) / l
 	kl = make([]float64, l)
 	for i := range n {
 		for j := range l {
@@ -154,7 +203,7 @@ func (m *Inference) TraverseImage(image []float32, values []float64) ([]float32,
 	if len(image) != m.imageLen() {
 		return nil, errors.Errorf("%s.TraverseImage: image has %d values, want %d", m.name, len(image), m.imageLen())
 	}
-	mean, err := m.Encode(image)
+	mean, err := m.Encode(image, 1)
 	if err != nil {
 		return nil, err
 	}

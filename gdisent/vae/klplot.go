@@ -68,13 +68,3 @@ func LatentKLCurves(title string, h *training.History) (*plot.Plot, error) {
 	}
 	return plots.CurvesWith(plots.CurvesOptions{Title: title, XLabel: "step", YLabel: "KL (nats)", Smooth: 0.9}, s...)
 }
-
-// MetricsEncoder adapts Encode (posterior means) to metrics.Encoder's signature func(images, n) (codes, error).
-func (m *Model) MetricsEncoder() func(images []float32, n int) ([]float32, error) {
-	return func(images []float32, n int) ([]float32, error) {
-		if n < 1 || len(images) != n*m.imageLen() {
-			return nil, errors.Errorf("vae: encoder got %d values for %d images of %d", len(images), n, m.imageLen())
-		}
-		return m.Encode(images)
-	}
-}

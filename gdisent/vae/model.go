@@ -3,6 +3,7 @@ package vae
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
@@ -10,38 +11,33 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/pkg/errors"
 
+	"github.com/gdisent/gdisent/gdisent"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 
-// Dataset provides training images.
-type Dataset interface {
-	// SampleImages returns n images as flat float32 [n, H, W, C] with values in [0, 1], drawn with rng (a source
-	// derived from (seed, step), so batches are reproducible).
-	SampleImages(rng *rand.Rand, n int) ([]float32, error)
-}
+// Dataset is the toolkit's training data type.
+type Dataset = gdisent.Dataset
 
-// DatasetFunc adapts a function to Dataset.
-type DatasetFunc func(rng *rand.Rand, n int) ([]float32, error)
-
-// SampleImages implements Dataset.
-func (f DatasetFunc) SampleImages(rng *rand.Rand, n int) ([]float32, error) { return f(rng, n) }
-
-// InMemory is a Dataset sampling uniformly, with replacement, from count images stored flat in Images.
+// InMemory is a Dataset sampling uniformly, with replacement, from Count images of Shape stored flat in Images.
 type InMemory struct {
-	Images    []float32
-	Count     int
-	ImageSize int // H*W*C
+	Images []float32
+	Count  int
+	Shape  [3]int
 }
 
-// SampleImages implements Dataset.
+// ImageShape implements gdisent.Dataset.
+func (d *InMemory) ImageShape() [3]int { return d.Shape }
+
+// SampleImages implements gdisent.Dataset.
 func (d *InMemory) SampleImages(rng *rand.Rand, n int) ([]float32, error) {
-	if d.Count < 1 || len(d.Images) != d.Count*d.ImageSize {
-		return nil, errors.Errorf("vae.InMemory: %d values for %d images of %d values", len(d.Images), d.Count, d.ImageSize)
+	size := d.Shape[0] * d.Shape[1] * d.Shape[2]
+	if d.Count < 1 || size < 1 || len(d.Images) != d.Count*size {
+		return nil, errors.Errorf("vae.InMemory: %d values for %d images of %v", len(d.Images), d.Count, d.Shape)
 	}
-	out := make([]float32, n*d.ImageSize)
+	out := make([]float32, n*size)
 	for i := range n {
 		j := rng.IntN(d.Count)
-		copy(out[i*d.ImageSize:(i+1)*d.ImageSize], d.Images[j*d.ImageSize:(j+1)*d.ImageSize])
+		copy(out[i*size:(i+1)*size], d.Images[j*size:(j+1)*size])
 	}
 	return out, nil
 }
@@ -61,27 +57,22 @@ type Model struct {
 	*Inference
 }
 
-// New creates a model with a fresh context seeded with cfg.Seed.
-func New(backend backends.Backend, cfg Config) (*Model, error) {
+// Kind is the model family name recorded in checkpoints.
+const Kind = "vae"
+
+// New creates a model from a validated cfg, with a fresh context seeded with cfg.Seed (the hyperparameters are
+// also stored in the context, see SetParams).
+func New(backend backends.Backend, cfg Config) (m *Model, err error) {
+	defer recoverErr(&err, "vae.New")
+	if backend == nil {
+		return nil, errors.New("vae.New: nil backend")
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.ConvChannels = slices.Clone(cfg.ConvChannels)
 	ctx := context.New()
 	cfg.SetParams(ctx)
-	return FromContext(backend, ctx)
-}
-
-// FromContext creates a model whose hyperparameters are read from ctx (see ConfigFromContext) and whose variables
-// live in ctx.In(ModelScope). ctx's RNG is seeded from the "seed" hyperparameter unless it already is.
-func FromContext(backend backends.Backend, ctx *context.Context) (m *Model, err error) {
-	defer recoverErr(&err, "vae.FromContext")
-	if backend == nil || ctx == nil {
-		return nil, errors.New("vae.FromContext: backend and context must be non-nil")
-	}
-	cfg, err := ConfigFromContext(ctx)
-	if err != nil {
-		return nil, err
-	}
 	m = &Model{cfg: cfg, backend: backend, ctx: ctx, Inference: NewInference(backend, ctx.In(ModelScope), cfg, "vae")}
 	if v := ctx.InspectVariableIfLoaded(context.RootScope, context.RNGStateVariableName); v == nil || !v.HasValue() {
 		if err := training.SeedContext(ctx, cfg.Seed); err != nil {
@@ -125,16 +116,20 @@ func FromContext(backend backends.Backend, ctx *context.Context) (m *Model, err 
 	if err != nil {
 		return nil, err
 	}
-	m.loop = training.NewLoop(backend, ctx, m.trainStep).MatchParams("/vae_")
+	m.loop = training.NewLoop(backend, ctx, m.trainStep)
+	if err := m.loop.RecordConfig(Kind, cfg, runFields...); err != nil {
+		return nil, err
+	}
 	if cfg.CheckpointDir != "" {
 		m.loop.Checkpoints(cfg.CheckpointDir, int64(cfg.CheckpointEvery), cfg.CheckpointKeep)
 	}
 	return m, nil
 }
 
-// Train trains until `steps` steps are completed in total (a model restored at step s runs steps−s more), drawing
-// batches from ds. With a checkpoint directory, the latest checkpoint there is restored first (once per Model).
-// rep nil picks training.AutoReporter. A NaN/Inf loss returns a *training.NonFiniteError.
+// Train trains up to step `steps` in total (a model at step s runs steps−s more), drawing batches from ds, whose
+// ImageShape must be the config's. With a checkpoint directory, the latest checkpoint there is restored first
+// (StartOver deletes them instead), and the directory is locked against other training processes. rep nil picks
+// training.AutoReporter. A NaN/Inf loss returns a *training.NonFiniteError.
 func (m *Model) Train(ds Dataset, steps int, rep training.Reporter) (err error) {
 	defer recoverErr(&err, "vae.Train")
 	if steps < 0 {
@@ -143,25 +138,21 @@ func (m *Model) Train(ds Dataset, steps int, rep training.Reporter) (err error) 
 	if ds == nil {
 		return errors.New("vae.Train: nil dataset")
 	}
-	if m.cfg.CheckpointDir != "" && !m.restored {
-		m.restored = true
-		if _, err := m.loop.Restore(); err != nil {
-			return errors.WithMessage(err, "vae.Train: restoring checkpoint")
-		}
+	if got, want := ds.ImageShape(), m.ImageShape(); got != want {
+		return errors.Errorf("vae.Train: the dataset's images are %v, the model's %v", got, want)
+	}
+	unlock, err := m.loop.Lock()
+	if err != nil {
+		return errors.WithMessage(err, "vae.Train")
+	}
+	defer unlock()
+	if err := training.Resume(m.loop, &m.restored, m.cfg.StartOver); err != nil {
+		return errors.WithMessage(err, "vae.Train")
 	}
 	m.ds = ds
 	defer func() { m.ds = nil }()
 	m.loop.Reporter(rep)
 	return m.loop.RunTo(int64(steps))
-}
-
-// Train builds a model from ctx's hyperparameters (see FromContext) and trains it for steps steps.
-func Train(ctx *context.Context, backend backends.Backend, ds Dataset, steps int, rep training.Reporter) (*Model, error) {
-	m, err := FromContext(backend, ctx)
-	if err != nil {
-		return nil, err
-	}
-	return m, m.Train(ds, steps, rep)
 }
 
 func (m *Model) trainStep(step int64, rng *rand.Rand) (training.Metrics, error) {
@@ -218,23 +209,25 @@ func recoverErr(err *error, where string) {
 	}
 }
 
-// Load builds a model from cfg and restores the latest checkpoint in cfg.CheckpointDir, e.g. in a notebook cell
-// after the training cell (each GoNB cell runs in a fresh process). It fails when there is no checkpoint.
-func Load(backend backends.Backend, cfg Config) (*Model, error) {
-	if cfg.CheckpointDir == "" {
-		return nil, errors.New("vae.Load: the config has no CheckpointDir")
+// Load rebuilds the model trained in run directory dir from the configuration its checkpoints record and restores
+// the latest checkpoint (read-only: another process may still be training there), e.g. in a notebook cell after
+// the training cell (each GoNB cell runs in a fresh process).
+func Load(backend backends.Backend, dir string) (*Model, error) {
+	cfg := DefaultConfig()
+	if err := training.LoadConfig(dir, Kind, &cfg); err != nil {
+		return nil, errors.WithMessage(err, "vae.Load")
 	}
+	cfg.CheckpointDir = dir
 	m, err := New(backend, cfg)
 	if err != nil {
-		return nil, err
+		return nil, errors.WithMessagef(err, "vae.Load: %s", dir)
 	}
-	ok, err := m.loop.Restore()
-	if err != nil {
-		return nil, errors.WithMessagef(err, "vae.Load: restoring from %s", cfg.CheckpointDir)
-	}
-	if !ok {
-		return nil, errors.Errorf("vae.Load: no checkpoint in %s (train the model first)", cfg.CheckpointDir)
+	if _, err := m.loop.RestoreReadOnly(); err != nil {
+		return nil, errors.WithMessagef(err, "vae.Load: %s", dir)
 	}
 	m.restored = true
 	return m, nil
 }
+
+// Step is the number of training steps taken.
+func (m *Model) Step() int64 { return m.loop.Step() }

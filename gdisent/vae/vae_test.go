@@ -2,10 +2,12 @@ package vae
 
 import (
 	"errors"
+	"github.com/gdisent/gdisent/gdisent"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,8 +33,8 @@ func testBackend(t testing.TB) backends.Backend {
 }
 
 // squares is a tiny dSprites-like dataset: one filled square of random size and position per size×size image.
-func squares(size int) DatasetFunc {
-	return func(rng *rand.Rand, n int) ([]float32, error) {
+func squares(size int) gdisent.Dataset {
+	return gdisent.NewDataset([3]int{size, size, 1}, func(rng *rand.Rand, n int) ([]float32, error) {
 		out := make([]float32, n*size*size)
 		for i := range n {
 			s := 3 + rng.IntN(size/3)
@@ -44,7 +46,7 @@ func squares(size int) DatasetFunc {
 			}
 		}
 		return out, nil
-	}
+	})
 }
 
 func tinyConfig() Config {
@@ -140,12 +142,21 @@ func TestEncodeDecodeTraverse(t *testing.T) {
 	if err := m.Train(squares(16), 3, training.Silent()); err != nil {
 		t.Fatal(err)
 	}
-	imgs, _ := squares(16)(rand.New(rand.NewPCG(1, 2)), 3)
-	mean, err := m.Encode(imgs)
+	imgs, _ := squares(16).SampleImages(rand.New(rand.NewPCG(1, 2)), 3)
+	mean, err := m.Encode(imgs, 3)
 	if err != nil || len(mean) != 3*4 {
 		t.Fatalf("Encode: %d values, %v", len(mean), err)
 	}
-	kl, err := m.LatentKL(imgs)
+	s1, err := m.SampledEncoder(7).Encode(imgs, 3)
+	if err != nil || len(s1) != len(mean) {
+		t.Fatalf("SampledEncoder: %d values, %v", len(s1), err)
+	}
+	s2, _ := m.SampledEncoder(7).Encode(imgs, 3)
+	s3, _ := m.SampledEncoder(8).Encode(imgs, 3)
+	if !slices.Equal(s1, s2) || slices.Equal(s1, s3) || slices.Equal(s1, mean) {
+		t.Error("sampled codes must be reproducible for a seed, differ across seeds and from the means")
+	}
+	kl, err := m.LatentKL(imgs, 3)
 	if err != nil || len(kl) != 4 {
 		t.Fatalf("LatentKL: %v, %v", kl, err)
 	}
@@ -163,7 +174,7 @@ func TestEncodeDecodeTraverse(t *testing.T) {
 		t.Fatalf("Traverse: %d values, %v", len(grid), err)
 	}
 	// Column 1 of each row sets z_j = 0: rows differ from each other only through the changed latent.
-	if _, err := m.Encode(imgs[:100]); err == nil {
+	if _, err := m.Encode(imgs[:100], 1); err == nil {
 		t.Fatal("partial image accepted")
 	}
 }
@@ -202,7 +213,6 @@ func TestCheckpointResumeEqualsUninterrupted(t *testing.T) {
 		t.Fatalf("checkpoint params: %v, %v", c, err)
 	}
 	cfg.CheckpointDir = dirB
-	cfg.Seed = 1234 // the checkpoint's seed and RNG state win
 	bm, err := New(b, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -243,8 +253,8 @@ func TestNaNStopsTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := squares(16)
-	poisoned := DatasetFunc(func(rng *rand.Rand, n int) ([]float32, error) {
-		imgs, err := ds(rng, n)
+	poisoned := gdisent.NewDataset(ds.ImageShape(), func(rng *rand.Rand, n int) ([]float32, error) {
+		imgs, err := ds.SampleImages(rng, n)
 		if m.Loop().Step() == 5 {
 			imgs[17] = float32(math.NaN())
 		}
@@ -283,7 +293,7 @@ func TestInvalidConfig(t *testing.T) {
 	if err := m.Train(squares(16), -1, training.Silent()); err == nil {
 		t.Error("negative steps accepted")
 	}
-	if err := m.Train(DatasetFunc(func(*rand.Rand, int) ([]float32, error) { return make([]float32, 7), nil }), 1,
+	if err := m.Train(gdisent.NewDataset([3]int{16, 16, 1}, func(*rand.Rand, int) ([]float32, error) { return make([]float32, 7), nil }), 1,
 		training.Silent()); err == nil || !strings.Contains(err.Error(), "want") {
 		t.Errorf("wrong batch size not reported: %v", err)
 	}
@@ -317,11 +327,11 @@ func TestSmallOnDSprites(t *testing.T) {
 func TestLoadRestoresTrainedModel(t *testing.T) {
 	b := testBackend(t)
 	cfg := tinyConfig()
-	if _, err := Load(b, cfg); err == nil {
-		t.Error("Load without a checkpoint directory succeeded")
+	if _, err := Load(b, filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("Load from a missing directory succeeded")
 	}
 	cfg.CheckpointDir = t.TempDir()
-	if _, err := Load(b, cfg); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
+	if _, err := Load(b, cfg.CheckpointDir); err == nil || !strings.Contains(err.Error(), "no checkpoint") {
 		t.Errorf("Load from an empty directory: %v, want a 'no checkpoint' error", err)
 	}
 	m, err := New(b, cfg)
@@ -331,19 +341,19 @@ func TestLoadRestoresTrainedModel(t *testing.T) {
 	if err := m.Train(squares(16), 6, training.Silent()); err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := Load(b, cfg)
+	loaded, err := Load(b, cfg.CheckpointDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if loaded.Loop().Step() != 6 {
 		t.Errorf("loaded model at step %d, want 6", loaded.Loop().Step())
 	}
-	imgs, _ := squares(16)(rand.New(rand.NewPCG(3, 4)), 2)
-	want, err := m.Encode(imgs)
+	imgs, _ := squares(16).SampleImages(rand.New(rand.NewPCG(3, 4)), 2)
+	want, err := m.Encode(imgs, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := loaded.Encode(imgs)
+	got, err := loaded.Encode(imgs, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,10 +381,22 @@ func TestResumeRefusesOtherArchitecture(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = other.Train(squares(16), 6, training.Silent())
-	if err == nil || !strings.Contains(err.Error(), "vae_latent_dim") {
-		t.Fatalf("resuming with another latent size: %v, want an error naming vae_latent_dim", err)
+	if err == nil || !strings.Contains(err.Error(), "LatentDim: checkpoint 4, now 5") || !strings.Contains(err.Error(), "StartOver") {
+		t.Fatalf("resuming with another latent size: %v, want an error naming LatentDim and the way out", err)
 	}
-	if _, err := Load(b, cfg); err == nil {
-		t.Error("Load with another latent size succeeded")
+	loaded, err := Load(b, cfg.CheckpointDir)
+	if err != nil || loaded.Config().LatentDim != 4 {
+		t.Fatalf("Load must rebuild the recorded model: %v", err)
+	}
+	cfg.StartOver = true
+	fresh, err := New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.Train(squares(16), 2, training.Silent()); err != nil || fresh.Step() != 2 {
+		t.Fatalf("StartOver: %v at step %d", err, fresh.Step())
+	}
+	if reloaded, err := Load(b, cfg.CheckpointDir); err != nil || reloaded.Config().LatentDim != 5 {
+		t.Fatalf("after StartOver, Load: %v", err)
 	}
 }
