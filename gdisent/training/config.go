@@ -89,8 +89,8 @@ func (e *ConfigChangedError) Error() string {
 		"delete the old checkpoints and train from step 0", e.Dir, strings.Join(e.Diffs, "; "))
 }
 
-// ConfigDiff lists the fields (dotted JSON paths) whose values differ between two JSON configurations, skipping
-// the named top-level fields.
+// ConfigDiff lists the fields (dotted JSON paths such as "VAE.Beta") whose values differ between two JSON
+// configurations, skipping the named paths.
 func ConfigDiff(was, now []byte, ignore ...string) ([]string, error) {
 	var a, b any
 	if err := json.Unmarshal(was, &a); err != nil {
@@ -99,23 +99,20 @@ func ConfigDiff(was, now []byte, ignore ...string) ([]string, error) {
 	if err := json.Unmarshal(now, &b); err != nil {
 		return nil, errors.Wrap(err, "decoding the configuration")
 	}
-	if am, ok := a.(map[string]any); ok {
-		for _, k := range ignore {
-			delete(am, k)
-		}
-	}
-	if bm, ok := b.(map[string]any); ok {
-		for _, k := range ignore {
-			delete(bm, k)
-		}
+	skip := map[string]bool{}
+	for _, k := range ignore {
+		skip[k] = true
 	}
 	var diffs []string
-	jsonDiff("", a, b, &diffs)
+	jsonDiff("", a, b, skip, &diffs)
 	sort.Strings(diffs)
 	return diffs, nil
 }
 
-func jsonDiff(path string, a, b any, out *[]string) {
+func jsonDiff(path string, a, b any, skip map[string]bool, out *[]string) {
+	if skip[path] {
+		return
+	}
 	am, ok1 := a.(map[string]any)
 	bm, ok2 := b.(map[string]any)
 	if ok1 && ok2 {
@@ -131,7 +128,7 @@ func jsonDiff(path string, a, b any, out *[]string) {
 			if path != "" {
 				p = path + "." + k
 			}
-			jsonDiff(p, am[k], bm[k], out)
+			jsonDiff(p, am[k], bm[k], skip, out)
 		}
 		return
 	}

@@ -33,21 +33,7 @@ func testBackend(t testing.TB) backends.Backend {
 }
 
 // squares is a tiny dSprites-like dataset: one filled square of random size and position per size×size image.
-func squares(size int) gdisent.Dataset {
-	return gdisent.NewDataset([3]int{size, size, 1}, func(rng *rand.Rand, n int) ([]float32, error) {
-		out := make([]float32, n*size*size)
-		for i := range n {
-			s := 3 + rng.IntN(size/3)
-			x0, y0 := rng.IntN(size-s+1), rng.IntN(size-s+1)
-			for y := y0; y < y0+s; y++ {
-				for x := x0; x < x0+s; x++ {
-					out[i*size*size+y*size+x] = 1
-				}
-			}
-		}
-		return out, nil
-	})
-}
+func squares(size int) data.Squares { return data.Squares{Size: size} }
 
 func tinyConfig() Config {
 	c := SmallConfig()

@@ -24,8 +24,14 @@ type Model struct {
 	loop                   *training.Loop
 	ds                     vae.Dataset
 	restored               bool
-	*vae.Inference         // Encode, Decode, Reconstruct, LatentKL, TraverseImage
+	*vae.Inference         // Encode, Generate, Decode, Reconstruct, LatentKL, TraverseImage
 }
+
+// Kind is the model family name recorded in checkpoints.
+const Kind = "vaegan"
+
+// runFields are the Config fields that keep a run rather than define the model: resuming ignores their changes.
+var runFields = []string{"VAE.CheckpointEvery", "VAE.CheckpointKeep"}
 
 // New builds a model with a fresh context seeded with cfg.VAE.Seed.
 func New(backend backends.Backend, cfg Config) (m *Model, err error) {
@@ -79,50 +85,62 @@ func New(backend backends.Backend, cfg Config) (m *Model, err error) {
 	if err != nil {
 		return nil, err
 	}
-	m.loop = training.NewLoop(backend, ctx, m.trainStep).MatchParams("/vae_")
+	m.loop = training.NewLoop(backend, ctx, m.trainStep)
+	if err := m.loop.RecordConfig(Kind, cfg, runFields...); err != nil {
+		return nil, err
+	}
 	if v.CheckpointDir != "" {
 		m.loop.Checkpoints(v.CheckpointDir, int64(v.CheckpointEvery), v.CheckpointKeep)
 	}
 	return m, nil
 }
 
-// Load builds a model from cfg and restores the latest checkpoint in cfg.VAE.CheckpointDir.
-func Load(backend backends.Backend, cfg Config) (*Model, error) {
-	if cfg.VAE.CheckpointDir == "" {
-		return nil, errors.New("vaegan.Load: the config has no checkpoint directory")
+// Load rebuilds the model trained in run directory dir from the configuration its checkpoints record and restores
+// the latest checkpoint (read-only: another process may still be training there).
+func Load(backend backends.Backend, dir string) (*Model, error) {
+	cfg := DefaultConfig()
+	if err := training.LoadConfig(dir, Kind, &cfg); err != nil {
+		return nil, errors.WithMessage(err, "vaegan.Load")
 	}
+	cfg.VAE.CheckpointDir = dir
 	m, err := New(backend, cfg)
 	if err != nil {
-		return nil, err
+		return nil, errors.WithMessagef(err, "vaegan.Load: %s", dir)
 	}
-	ok, err := m.loop.Restore()
-	if err != nil {
-		return nil, errors.WithMessagef(err, "vaegan.Load: restoring from %s", cfg.VAE.CheckpointDir)
-	}
-	if !ok {
-		return nil, errors.Errorf("vaegan.Load: no checkpoint in %s (train the model first)", cfg.VAE.CheckpointDir)
+	if _, err := m.loop.RestoreReadOnly(); err != nil {
+		return nil, errors.WithMessagef(err, "vaegan.Load: %s", dir)
 	}
 	m.restored = true
 	return m, nil
 }
 
-// Train trains until steps steps are completed in total, restoring the latest checkpoint first (once).
+// Train trains up to step `steps` in total (a model at step s runs steps−s more), drawing batches from ds, whose
+// ImageShape must be the config's. With a checkpoint directory, the latest checkpoint there is restored first
+// (VAE.StartOver deletes them instead), and the directory is locked against other training processes.
 func (m *Model) Train(ds vae.Dataset, steps int, rep training.Reporter) (err error) {
 	defer recoverErr(&err, "vaegan.Train")
 	if steps < 0 || ds == nil {
 		return errors.Errorf("vaegan.Train: need steps >= 0 and a dataset, got %d, %v", steps, ds)
 	}
-	if m.cfg.VAE.CheckpointDir != "" && !m.restored {
-		m.restored = true
-		if _, err := m.loop.Restore(); err != nil {
-			return errors.WithMessage(err, "vaegan.Train: restoring checkpoint")
-		}
+	if got, want := ds.ImageShape(), m.ImageShape(); got != want {
+		return errors.Errorf("vaegan.Train: the dataset's images are %v, the model's %v", got, want)
+	}
+	unlock, err := m.loop.Lock()
+	if err != nil {
+		return errors.WithMessage(err, "vaegan.Train")
+	}
+	defer unlock()
+	if err := training.Resume(m.loop, &m.restored, m.cfg.VAE.StartOver); err != nil {
+		return errors.WithMessage(err, "vaegan.Train")
 	}
 	m.ds = ds
 	defer func() { m.ds = nil }()
 	m.loop.Reporter(rep)
 	return m.loop.RunTo(int64(steps))
 }
+
+// Step is the number of training steps taken.
+func (m *Model) Step() int64 { return m.loop.Step() }
 
 func (m *Model) imageLen() int {
 	v := m.cfg.VAE

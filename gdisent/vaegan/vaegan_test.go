@@ -1,8 +1,11 @@
 package vaegan
 
 import (
+	"github.com/gdisent/gdisent/data"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -12,7 +15,6 @@ import (
 	"github.com/gdisent/gdisent/gdisent/backend"
 	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/training"
-	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 func testBackend(t testing.TB) backends.Backend {
@@ -25,21 +27,7 @@ func testBackend(t testing.TB) backends.Backend {
 	return b
 }
 
-func squares(size int) vae.DatasetFunc {
-	return func(rng *rand.Rand, n int) ([]float32, error) {
-		out := make([]float32, n*size*size)
-		for i := range n {
-			s := 3 + rng.IntN(size/3)
-			x0, y0 := rng.IntN(size-s+1), rng.IntN(size-s+1)
-			for y := y0; y < y0+s; y++ {
-				for x := x0; x < x0+s; x++ {
-					out[i*size*size+y*size+x] = 1
-				}
-			}
-		}
-		return out, nil
-	}
-}
+func squares(size int) data.Squares { return data.Squares{Size: size} }
 
 func tinyConfig() Config {
 	c := DefaultConfig()
@@ -100,7 +88,7 @@ func TestShortRuns(t *testing.T) {
 				t.Fatalf("Q loss did not decrease: %.3f → %.3f", q0, q1)
 			}
 		}
-		imgs, _ := squares(16)(rand.New(rand.NewPCG(1, 1)), 2)
+		imgs, _ := squares(16).SampleImages(rand.New(rand.NewPCG(1, 1)), 2)
 		if rec, err := m.Reconstruct(imgs); err != nil || len(rec) != len(imgs) {
 			t.Fatalf("Reconstruct: %v", err)
 		}
@@ -125,3 +113,41 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadAndResume: a model trained with checkpoints is rebuilt by Load from the directory alone, and resuming
+// with a changed hyperparameter of the embedded VAE config is refused naming it.
+func TestLoadAndResume(t *testing.T) {
+	b := testBackend(t)
+	cfg := tinyConfig()
+	cfg.InfoCodes, cfg.VAE.CheckpointDir, cfg.VAE.CheckpointEvery = 2, t.TempDir(), 2
+	m, err := New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Train(squares(16), 3, training.Silent()); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(b, cfg.VAE.CheckpointDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.Step() != 3 || loaded.Config().InfoCodes != 2 {
+		t.Fatalf("Load: step %d, InfoCodes %d", loaded.Step(), loaded.Config().InfoCodes)
+	}
+	imgs, _ := squares(16).SampleImages(rand.New(rand.NewPCG(2, 2)), 2)
+	a, err1 := m.Encode(imgs, 2)
+	c, err2 := loaded.Encode(imgs, 2)
+	if err1 != nil || err2 != nil || !slices.Equal(a, c) {
+		t.Fatalf("loaded model encodes differently (%v, %v)", err1, err2)
+	}
+	cfg.VAE.Beta = 2
+	other, err := New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Train(squares(16), 5, training.Silent()); err == nil || !strings.Contains(err.Error(), "VAE.Beta") {
+		t.Fatalf("changed β: %v, want an error naming VAE.Beta", err)
+	}
+}
+
+var _ training.Model = (*Model)(nil)
