@@ -8,9 +8,9 @@ import (
 	"math/rand/v2"
 	"os"
 
-	"github.com/gdisent/gdisent/data"
 	"github.com/gdisent/gdisent/gdisent/metrics"
 	"github.com/gdisent/gdisent/gdisent/selection"
+	"github.com/gdisent/gdisent/gdisent/sweep"
 )
 
 // runSelect ranks the finished runs of a sweep directory with ModelCentrality and UDR and prints JSON.
@@ -31,13 +31,17 @@ func runSelect(args []string) error {
 	if *dir == "" {
 		return fmt.Errorf("-dir is required")
 	}
-	s, err := selection.OpenSweep(*dir)
+	s, err := sweep.OpenSweep(*dir)
 	if err != nil {
 		return err
 	}
-	models, runs, err := s.LoadModels()
+	trained, runs, err := s.LoadModels()
 	if err != nil {
 		return err
+	}
+	models := make([]selection.Model, len(trained))
+	for i, m := range trained {
+		models[i] = m
 	}
 	if len(models) < 2 {
 		return fmt.Errorf("%s has %d finished runs; selection needs at least 2", *dir, len(models))
@@ -59,7 +63,11 @@ func runSelect(args []string) error {
 		res["model_centrality_pick"] = ids[r.Best]
 	}
 	if !*skipUDR {
-		images, err := data.NewDSprites().SampleImages(rand.New(rand.NewPCG(*seed, 0x0d7)), *inputs)
+		ds, err := sweep.Dataset(runs[0]) // the data the pool was trained on
+		if err != nil {
+			return err
+		}
+		images, err := ds.SampleImages(rand.New(rand.NewPCG(*seed, 0x0d7)), *inputs)
 		if err != nil {
 			return err
 		}

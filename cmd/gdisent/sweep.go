@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gdisent/gdisent/gdisent/selection"
+	"github.com/gdisent/gdisent/gdisent/sweep"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 
@@ -30,9 +30,9 @@ func runSweep(args []string) error {
 		return err
 	}
 	if *config == "" {
-		return fmt.Errorf("-config is required (kinds: %s)", strings.Join(selection.Kinds(), ", "))
+		return fmt.Errorf("-config is required (kinds: %s)", strings.Join(sweep.Kinds(), ", "))
 	}
-	s, err := selection.LoadSweep(*config)
+	s, err := sweep.LoadSweep(*config)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"slices"
+	"strconv"
+
+	"github.com/gdisent/gdisent/gdisent/sweep"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,5 +74,42 @@ func TestSweepCommand(t *testing.T) {
 	b, err := os.ReadFile(out)
 	if err != nil || !strings.Contains(string(b), `"model_centrality_pick"`) || !strings.Contains(string(b), `"udr_spearman_pick"`) {
 		t.Errorf("select output: %s %v", b, err)
+	}
+}
+
+// TestInfoGANCRPoolCommand: an InfoGAN-CR pool of 4 tiny models goes through `gdisent sweep` (one process-like
+// call per index, as a scheduler would) and `gdisent select`, which ranks it.
+func TestInfoGANCRPoolCommand(t *testing.T) {
+	dir := t.TempDir()
+	params, err := json.Marshal(sweep.TinyInfoGANCRParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "sweep.json")
+	if err := os.WriteFile(cfg, []byte(`{"kind": "infogan-cr", "dir": "pool", "steps": 3, "seeds": [1, 2, 3, 4],
+		"params": `+string(params)+`}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if err := runSweep([]string{"-config", cfg, "-index", strconv.Itoa(i)}); err != nil {
+			t.Fatalf("index %d: %v", i, err)
+		}
+	}
+	out := filepath.Join(dir, "select.json")
+	if err := runSelect([]string{"-dir", filepath.Join(dir, "pool"), "-groups", "8", "-group-size", "4",
+		"-variance", "32", "-udr-inputs", "32", "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Runs []string `json:"runs"`
+		Pick string   `json:"model_centrality_pick"`
+		UDR  string   `json:"udr_lasso_pick"`
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || json.Unmarshal(b, &res) != nil {
+		t.Fatalf("select output: %s %v", b, err)
+	}
+	if len(res.Runs) != 4 || !slices.Contains(res.Runs, res.Pick) || !slices.Contains(res.Runs, res.UDR) {
+		t.Errorf("select ranked %v, picks %q / %q", res.Runs, res.Pick, res.UDR)
 	}
 }

@@ -2,8 +2,6 @@ package selection
 
 import (
 	"fmt"
-
-	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 // KLModel is a Model that reports each latent's mean KL to the prior over some inputs (VAEs); UDR uses it for
@@ -65,50 +63,4 @@ func UDRModels(models []Model, images []float32, n int, cfg UDRConfig) (UDRResul
 		return UDRResult{}, err
 	}
 	return UDR(reps, cfg)
-}
-
-// VAEModel adapts a *vae.Model to Model and KLModel: Generate decodes prior samples (Bernoulli means), Encode
-// returns posterior means, the prior is N(0, I).
-type VAEModel struct{ M *vae.Model }
-
-// LatentDim implements Model.
-func (v VAEModel) LatentDim() int { return v.M.Config().LatentDim }
-
-// Generate implements Model.
-func (v VAEModel) Generate(z []float32, n int) ([]float32, error) {
-	if len(z) != n*v.LatentDim() {
-		return nil, fmt.Errorf("selection.VAEModel.Generate: %d values for %d latents of %d", len(z), n, v.LatentDim())
-	}
-	return v.M.Decode(z)
-}
-
-// Encode implements Model.
-func (v VAEModel) Encode(images []float32, n int) ([]float32, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("selection.VAEModel.Encode: n = %d", n)
-	}
-	return v.M.Encode(images)
-}
-
-// LatentKL implements KLModel (batches of 256).
-func (v VAEModel) LatentKL(images []float32, n int) ([]float64, error) {
-	if n < 1 || len(images)%n != 0 {
-		return nil, fmt.Errorf("selection.VAEModel.LatentKL: %d values is not %d images", len(images), n)
-	}
-	size := len(images) / n
-	var total []float64
-	for s := 0; s < n; s += 256 {
-		k := min(256, n-s)
-		kl, err := v.M.LatentKL(images[s*size : (s+k)*size])
-		if err != nil {
-			return nil, err
-		}
-		if total == nil {
-			total = make([]float64, len(kl))
-		}
-		for d, x := range kl {
-			total[d] += x * float64(k) / float64(n)
-		}
-	}
-	return total, nil
 }

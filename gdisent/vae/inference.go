@@ -159,16 +159,19 @@ func (m *Inference) LatentKL(images []float32, n int) (kl []float64, err error) 
 	if n < 1 || len(images) != n*m.imageLen() {
 		return nil, errors.Errorf("%s.LatentKL: got %d values for %d images", m.name, len(images), n)
 	}
-	mean, logVar, err := m.EncodeDistribution(images)
-	if err != nil {
-		return nil, err
-	}
-	l := m.cfg.LatentDim
+	l, size := m.cfg.LatentDim, m.imageLen()
 	kl = make([]float64, l)
-	for i := range n {
-		for j := range l {
-			mu, lv := float64(mean[i*l+j]), float64(logVar[i*l+j])
-			kl[j] += 0.5 * (mu*mu + math.Exp(lv) - lv - 1)
+	for s := 0; s < n; s += klBatch {
+		k := min(klBatch, n-s)
+		mean, logVar, err := m.EncodeDistribution(images[s*size : (s+k)*size])
+		if err != nil {
+			return nil, err
+		}
+		for i := range k {
+			for j := range l {
+				mu, lv := float64(mean[i*l+j]), float64(logVar[i*l+j])
+				kl[j] += 0.5 * (mu*mu + math.Exp(lv) - lv - 1)
+			}
 		}
 	}
 	for j := range kl {
@@ -176,6 +179,9 @@ func (m *Inference) LatentKL(images []float32, n int) (kl []float64, err error) 
 	}
 	return kl, nil
 }
+
+// klBatch is the most images LatentKL encodes at once.
+const klBatch = 256
 
 // Traverse decodes latent traversals around the code z [latentDim]: for each latent j (rows) and each value v
 // (columns), z with z_j = v. It returns flat images [latentDim·len(values), H, W, C], row-major (latent-major).

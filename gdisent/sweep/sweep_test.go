@@ -1,4 +1,4 @@
-package selection
+package sweep
 
 import (
 	"errors"
@@ -12,7 +12,9 @@ import (
 
 	"github.com/gdisent/gdisent/data"
 	"github.com/gdisent/gdisent/gdisent/metrics"
+	"github.com/gdisent/gdisent/gdisent/selection"
 	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
 // fakeKind "trains" by counting steps in <checkpoints>/step, failing once at failAt (a killed process).
@@ -164,25 +166,67 @@ func TestVAEKindEndToEnd(t *testing.T) {
 	if err != nil || len(models) != 2 || len(runs) != 2 {
 		t.Fatalf("LoadModels: %d models, %v", len(models), err)
 	}
+	pool := make([]selection.Model, len(models))
+	for i, m := range models {
+		pool[i] = m
+	}
 	mc := metrics.InfoGANCRConfig()
 	mc.NumGroups, mc.GroupSize, mc.NumVariance = 12, 8, 64
-	r, err := ModelCentrality(models, CentralityConfig{Metric: &mc})
-	if err != nil {
+	if _, err := selection.ModelCentrality(pool, selection.CentralityConfig{Metric: &mc}); err != nil {
 		t.Fatal(err)
 	}
-	checkCentralityInvariants(t, r)
 	images, err := data.NewDSprites().SampleImages(rand.New(rand.NewPCG(1, 1)), 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := UDRModels(models, images, 64, UDRConfig{Method: UDRSpearman})
+	u, err := selection.UDRModels(pool, images, 64, selection.UDRConfig{Method: selection.UDRSpearman})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(u.Scores) != 2 {
 		t.Errorf("UDR scores %v", u.Scores)
 	}
-	if _, err := VAEConfig(Run{Params: map[string]any{"betta": 4}, Steps: 1}); err == nil {
-		t.Error("misspelt vae param: want an error")
+	bases := map[string]func() vae.Config{"default": vae.DefaultConfig}
+	set := func(*vae.Config, Run) {}
+	if _, err := Config(Run{Kind: KindVAE, Params: map[string]any{"betta": 4}, Steps: 1}, bases, set); err == nil ||
+		!strings.Contains(err.Error(), "betta") {
+		t.Errorf("misspelt vae param: %v, want an error naming it", err)
 	}
+	if _, err := Config(Run{Kind: KindVAE, Params: map[string]any{"base": "huge"}, Steps: 1}, bases, set); err == nil {
+		t.Error("unknown base accepted")
+	}
+}
+
+// TestInfoGANCRPool trains a pool of 4 tiny InfoGAN-CR models through a sweep and ranks it with ModelCentrality:
+// the InfoGAN family implements what the selectors need (generator, Q-head encoder, uniform code prior).
+func TestInfoGANCRPool(t *testing.T) {
+	dir := t.TempDir()
+	s := &Sweep{Kind: KindInfoGANCR, Dir: dir, Steps: 3, Seeds: []int64{1, 2, 3, 4}, Params: TinyInfoGANCRParams()}
+	if _, err := s.RunAll(training.Silent()); err != nil {
+		t.Fatal(err)
+	}
+	models, runs, err := s.LoadModels()
+	if err != nil || len(models) != 4 {
+		t.Fatalf("LoadModels: %d models, %v", len(models), err)
+	}
+	pool := make([]selection.Model, len(models))
+	for i, m := range models {
+		if m.Step() != 3 {
+			t.Errorf("run %s loaded at step %d", runs[i].ID, m.Step())
+		}
+		pool[i] = m
+	}
+	if _, ok := pool[0].(selection.PriorModel); !ok {
+		t.Fatal("InfoGAN models must state their uniform code prior")
+	}
+	mc := metrics.InfoGANCRConfig()
+	mc.NumGroups, mc.GroupSize, mc.NumVariance = 12, 8, 64
+	r, err := selection.ModelCentrality(pool, selection.CentralityConfig{Metric: &mc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Scores) != 4 || r.Best < 0 || r.Best > 3 {
+		t.Fatalf("ModelCentrality: %+v", r)
+	}
+	t.Logf("scores %v, best %s", r.Scores, runs[r.Best].ID)
 }

@@ -1,4 +1,8 @@
-package selection
+// Package sweep trains grids of models — every combination of hyperparameter values, each with every seed — into
+// one run directory per model, resumable and one process per run, so that a scheduler (Slurm job arrays,
+// Kubernetes Indexed Jobs) can spread a sweep over machines (see README.md). Package selection ranks the
+// finished pool.
+package sweep
 
 import (
 	"bytes"
@@ -69,7 +73,7 @@ type Kind struct {
 	// checkpoint there. rep nil means training.AutoReporter.
 	Train func(run Run, rep training.Reporter) error
 	// Load restores the trained model of a run for selection.
-	Load func(run Run) (Model, error)
+	Load func(run Run) (training.Model, error)
 }
 
 var (
@@ -80,7 +84,7 @@ var (
 // RegisterKind adds a model kind under name (replacing an earlier one).
 func RegisterKind(name string, k Kind) error {
 	if name == "" || k.Train == nil {
-		return fmt.Errorf("selection.RegisterKind: need a name and a Train function")
+		return fmt.Errorf("sweep.RegisterKind: need a name and a Train function")
 	}
 	kindsMu.Lock()
 	defer kindsMu.Unlock()
@@ -120,19 +124,19 @@ func kind(name string) (Kind, error) {
 func LoadSweep(path string) (*Sweep, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("selection.LoadSweep: %w", err)
+		return nil, fmt.Errorf("sweep.LoadSweep: %w", err)
 	}
 	var s Sweep
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("selection.LoadSweep: parsing %s: %w", path, err)
+		return nil, fmt.Errorf("sweep.LoadSweep: parsing %s: %w", path, err)
 	}
 	if s.Dir != "" && !filepath.IsAbs(s.Dir) {
 		s.Dir = filepath.Join(filepath.Dir(path), s.Dir)
 	}
 	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("selection.LoadSweep: %s: %w", path, err)
+		return nil, fmt.Errorf("sweep.LoadSweep: %s: %w", path, err)
 	}
 	return &s, nil
 }
@@ -266,27 +270,27 @@ const (
 func (s *Sweep) Run(index int, rep training.Reporter) (RunState, error) {
 	run, err := s.RunAt(index)
 	if err != nil {
-		return "", fmt.Errorf("selection.Sweep.Run: %w", err)
+		return "", fmt.Errorf("sweep.Sweep.Run: %w", err)
 	}
 	if run.Done() {
 		return Skipped, nil
 	}
 	k, err := kind(s.Kind)
 	if err != nil {
-		return "", fmt.Errorf("selection.Sweep.Run: %w", err)
+		return "", fmt.Errorf("sweep.Sweep.Run: %w", err)
 	}
 	if err := s.writeSweepFile(); err != nil {
-		return "", fmt.Errorf("selection.Sweep.Run: %w", err)
+		return "", fmt.Errorf("sweep.Sweep.Run: %w", err)
 	}
 	if err := prepareRunDir(run); err != nil {
-		return "", fmt.Errorf("selection.Sweep.Run: run %d (%s): %w", index, run.ID, err)
+		return "", fmt.Errorf("sweep.Sweep.Run: run %d (%s): %w", index, run.ID, err)
 	}
 	if err := safeTrain(k, run, rep); err != nil {
-		return "", fmt.Errorf("selection.Sweep.Run: run %d (%s): %w", index, run.ID, err)
+		return "", fmt.Errorf("sweep.Sweep.Run: run %d (%s): %w", index, run.ID, err)
 	}
 	done, _ := json.Marshal(map[string]any{"steps": run.Steps, "finished": time.Now().UTC().Format(time.RFC3339)})
 	if err := writeAtomic(filepath.Join(run.Dir, DoneFile), done); err != nil {
-		return "", fmt.Errorf("selection.Sweep.Run: run %d (%s): %w", index, run.ID, err)
+		return "", fmt.Errorf("sweep.Sweep.Run: run %d (%s): %w", index, run.ID, err)
 	}
 	return Trained, nil
 }
@@ -304,7 +308,7 @@ func safeTrain(k Kind, run Run, rep training.Reporter) (err error) {
 func (s *Sweep) RunAll(rep training.Reporter) ([]RunState, error) {
 	runs, err := s.Runs()
 	if err != nil {
-		return nil, fmt.Errorf("selection.Sweep.RunAll: %w", err)
+		return nil, fmt.Errorf("sweep.Sweep.RunAll: %w", err)
 	}
 	states := make([]RunState, 0, len(runs))
 	for i := range runs {
@@ -329,19 +333,19 @@ func (r Run) Status() string {
 }
 
 // LoadModels restores the models of the DONE runs with their kind's Load, in run order.
-func (s *Sweep) LoadModels() ([]Model, []Run, error) {
+func (s *Sweep) LoadModels() ([]training.Model, []Run, error) {
 	runs, err := s.Runs()
 	if err != nil {
-		return nil, nil, fmt.Errorf("selection.Sweep.LoadModels: %w", err)
+		return nil, nil, fmt.Errorf("sweep.Sweep.LoadModels: %w", err)
 	}
 	k, err := kind(s.Kind)
 	if err != nil {
-		return nil, nil, fmt.Errorf("selection.Sweep.LoadModels: %w", err)
+		return nil, nil, fmt.Errorf("sweep.Sweep.LoadModels: %w", err)
 	}
 	if k.Load == nil {
-		return nil, nil, fmt.Errorf("selection.Sweep.LoadModels: kind %q cannot load models", s.Kind)
+		return nil, nil, fmt.Errorf("sweep.Sweep.LoadModels: kind %q cannot load models", s.Kind)
 	}
-	var models []Model
+	var models []training.Model
 	var done []Run
 	for _, r := range runs {
 		if !r.Done() {
@@ -349,7 +353,7 @@ func (s *Sweep) LoadModels() ([]Model, []Run, error) {
 		}
 		m, err := k.Load(r)
 		if err != nil {
-			return nil, nil, fmt.Errorf("selection.Sweep.LoadModels: run %d (%s): %w", r.Index, r.ID, err)
+			return nil, nil, fmt.Errorf("sweep.Sweep.LoadModels: run %d (%s): %w", r.Index, r.ID, err)
 		}
 		models = append(models, m)
 		done = append(done, r)

@@ -1,0 +1,174 @@
+package sweep
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+
+	"github.com/gdisent/gdisent/data"
+	"github.com/gdisent/gdisent/gdisent"
+	"github.com/gdisent/gdisent/gdisent/backend"
+	"github.com/gdisent/gdisent/gdisent/infogan"
+	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/gdisent/vae"
+)
+
+// The built-in kinds, all trained on procedural dSprites. Their params are the family's Config fields by JSON
+// name (case-insensitive; nested fields as objects, e.g. {"Conv": {"DisHidden": 64}}) over a base preset chosen
+// by "base", plus "pool": an integer factor by which the 64×64 images are average-pooled (e.g. 2 for 32×32; the
+// architecture must match). Seed and the checkpoint directory come from the run; unknown names are errors.
+const (
+	// KindVAE: package vae; base "default" (vae.DefaultConfig, the convolutional disentanglement_lib model) or
+	// "small" (vae.SmallConfig, an MLP).
+	KindVAE = "vae"
+	// KindInfoGAN: package infogan without CR; base "default" (infogan.DefaultConfig, InfoGAN (modified) of Lin
+	// et al. 2020).
+	KindInfoGAN = "infogan"
+	// KindInfoGANCR: package infogan with CR; base "default" (infogan.InfoGANCRConfig).
+	KindInfoGANCR = "infogan-cr"
+)
+
+func init() {
+	vaeBases := map[string]func() vae.Config{"default": vae.DefaultConfig, "small": vae.SmallConfig}
+	_ = RegisterKind(KindVAE, Kind{
+		Train: func(run Run, rep training.Reporter) error {
+			return train(run, rep, vaeBases, func(c *vae.Config, r Run) { c.Seed, c.CheckpointDir = r.Seed, r.CheckpointDir() },
+				func(b backends.Backend, c vae.Config) (training.Model, error) { return vae.New(b, c) })
+		},
+		Load: func(run Run) (training.Model, error) {
+			return load(run, func(b backends.Backend, dir string) (training.Model, error) { return vae.Load(b, dir) })
+		},
+	})
+	for name, base := range map[string]func() infogan.Config{KindInfoGAN: infogan.DefaultConfig, KindInfoGANCR: infogan.InfoGANCRConfig} {
+		bases := map[string]func() infogan.Config{"default": base}
+		_ = RegisterKind(name, Kind{
+			Train: func(run Run, rep training.Reporter) error {
+				return train(run, rep, bases, func(c *infogan.Config, r Run) { c.Seed, c.CheckpointDir = r.Seed, r.CheckpointDir() },
+					func(b backends.Backend, c infogan.Config) (training.Model, error) { return infogan.New(b, c) })
+			},
+			Load: func(run Run) (training.Model, error) {
+				return load(run, func(b backends.Backend, dir string) (training.Model, error) { return infogan.Load(b, dir) })
+			},
+		})
+	}
+}
+
+var (
+	backendOnce sync.Once
+	sharedBE    backends.Backend
+	backendErr  error
+)
+
+// sharedBackend returns one backend per process (runs in a notebook or RunAll share it).
+func sharedBackend() (backends.Backend, error) {
+	backendOnce.Do(func() { sharedBE, backendErr = backend.New() })
+	return sharedBE, backendErr
+}
+
+// Params splits a run's params into the base preset name, the pooling factor and the Config overrides (JSON).
+func Params(run Run) (base string, pool int, overrides []byte, err error) {
+	rest := map[string]any{}
+	base, pool = "default", 1
+	for k, v := range run.Params {
+		switch strings.ToLower(k) {
+		case "base":
+			s, ok := v.(string)
+			if !ok {
+				return "", 0, nil, fmt.Errorf(`param "base" must be a preset name, got %v`, v)
+			}
+			base = s
+		case "pool":
+			f, ok := v.(float64)
+			if i, isInt := v.(int); isInt {
+				f, ok = float64(i), true
+			}
+			if !ok || f < 1 || f != float64(int(f)) {
+				return "", 0, nil, fmt.Errorf(`param "pool" must be a whole number >= 1, got %v`, v)
+			}
+			pool = int(f)
+		case "seed", "checkpointdir":
+			return "", 0, nil, fmt.Errorf("param %q is set by the sweep", k)
+		default:
+			rest[k] = v
+		}
+	}
+	overrides, err = json.Marshal(rest)
+	return base, pool, overrides, err
+}
+
+// Config builds a run's typed configuration: the base preset with the run's params decoded over it (unknown
+// field names are errors), then the run's seed and checkpoint directory.
+func Config[C any](run Run, bases map[string]func() C, setRun func(*C, Run)) (C, error) {
+	var zero C
+	base, _, overrides, err := Params(run)
+	if err != nil {
+		return zero, err
+	}
+	mk, ok := bases[base]
+	if !ok {
+		names := make([]string, 0, len(bases))
+		for n := range bases {
+			names = append(names, fmt.Sprintf("%q", n))
+		}
+		return zero, fmt.Errorf("%s: unknown base %q (want %s)", run.Kind, base, strings.Join(names, " or "))
+	}
+	cfg := mk()
+	if err := training.DecodeConfig(overrides, &cfg); err != nil {
+		return zero, fmt.Errorf("%s params (names are Config fields): %w", run.Kind, err)
+	}
+	setRun(&cfg, run)
+	return cfg, nil
+}
+
+// Dataset is the run's training data: dSprites, pooled as the "pool" param says.
+func Dataset(run Run) (gdisent.Dataset, error) {
+	_, pool, _, err := Params(run)
+	if err != nil {
+		return nil, err
+	}
+	if pool == 1 {
+		return data.NewDSprites(), nil
+	}
+	return data.NewPooled(data.NewDSprites(), pool)
+}
+
+func train[C any](run Run, rep training.Reporter, bases map[string]func() C, setRun func(*C, Run),
+	newModel func(backends.Backend, C) (training.Model, error)) error {
+	cfg, err := Config(run, bases, setRun)
+	if err != nil {
+		return err
+	}
+	ds, err := Dataset(run)
+	if err != nil {
+		return err
+	}
+	be, err := sharedBackend()
+	if err != nil {
+		return err
+	}
+	m, err := newModel(be, cfg)
+	if err != nil {
+		return err
+	}
+	return m.Train(ds, run.Steps, rep) // the loop checkpoints the final step
+}
+
+func load(run Run, loadModel func(backends.Backend, string) (training.Model, error)) (training.Model, error) {
+	be, err := sharedBackend()
+	if err != nil {
+		return nil, err
+	}
+	return loadModel(be, run.CheckpointDir())
+}
+
+// TinyInfoGANCRParams are the params of a 16×16 InfoGAN-CR small enough to train a pool in seconds (dSprites
+// pooled 4×, CR on from step 2): for tests and for trying the sweep and selection commands.
+func TinyInfoGANCRParams() map[string]any {
+	return map[string]any{"pool": 4, "batchsize": 8, "crstart": 2,
+		"latent": map[string]any{"Continuous": 3, "Noise": 2},
+		"conv": map[string]any{"ImageSize": 16, "Channels": 1, "GenHidden": 16, "GenChannels": []int{8},
+			"DisChannels": []int{4, 8}, "DisHidden": 16, "QHidden": 16, "SpectralNorm": true, "InitStd": 0.02}}
+}
