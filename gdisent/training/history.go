@@ -1,8 +1,6 @@
 package training
 
 import (
-	"github.com/gdisent/gdisent/plots"
-
 	"sort"
 	"sync"
 )
@@ -147,23 +145,15 @@ func (h *History) replace(all []Series) {
 	}
 }
 
-// PlotSeries returns the named series (all of them when names is empty) as plots.Series, ready for plots.Curves.
-// Unknown names are skipped.
-func (h *History) PlotSeries(names ...string) []plots.Series {
-	if len(names) == 0 {
-		names = h.Names()
+// XY returns a copy of the named series as float64 steps and values (plots.HistorySeries reads it).
+func (h *History) XY(name string) (x, y []float64, ok bool) {
+	s, ok := h.Get(name)
+	if !ok {
+		return nil, nil, false
 	}
-	var out []plots.Series
-	for _, name := range names {
-		s, ok := h.Get(name)
-		if !ok {
-			continue
-		}
-		x := make([]float64, len(s.Steps))
-		for i, st := range s.Steps {
-			x[i] = float64(st)
-		}
-		out = append(out, plots.Series{Name: s.Name, X: x, Y: append([]float64(nil), s.Values...)})
+	x = make([]float64, len(s.Steps))
+	for i, st := range s.Steps {
+		x[i] = float64(st)
 	}
-	return out
+	return x, append([]float64(nil), s.Values...), true
 }

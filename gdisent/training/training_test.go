@@ -339,42 +339,12 @@ func TestAtomicCheckpointWrite(t *testing.T) {
 	}
 }
 
-func TestReporters(t *testing.T) {
-	var calls []string
-	r := NewNotebookReporter()
-	r.Display = func(id, html string) { calls = append(calls, id) }
-	h := NewHistory()
-	p := Progress{StartStep: 0, TotalSteps: 1000, History: h}
-	r.Start(p)
-	for s := int64(1); s <= 1000; s++ {
-		h.Add(s-1, Metrics{"loss": 1 / float64(s)})
-		p.Step, p.Elapsed, p.Latest = s, time.Duration(s)*time.Microsecond, Metrics{"loss": 1 / float64(s)}
-		r.Update(p)
-	}
-	p.Done = true
-	r.Finish(p)
-	if len(calls) < 2 || len(calls) > 5 {
-		t.Fatalf("notebook reporter made %d display calls for 1000 fast steps", len(calls))
-	}
-	for _, id := range calls {
-		if id != r.ID() {
-			t.Fatalf("display id changed: %q vs %q", id, r.ID())
-		}
-	}
-	html := r.render(p)
-	if !strings.Contains(html, "<progress") || !strings.Contains(html, "data:image/png;base64") || !strings.Contains(html, "done") {
-		t.Fatalf("notebook HTML lacks progress bar, curve or status: %s", html)
-	}
-
-	if sl := sparklines(h, 50); !strings.Contains(sl, "<svg") || !strings.Contains(sl, "loss") {
-		t.Fatalf("sparklines: %s", sl)
-	}
-
+func TestTerminalReporter(t *testing.T) {
 	var buf bytes.Buffer
 	tr := NewTerminalReporter(&buf)
 	tr.Interval = time.Hour
 	tr.Every = 250
-	p = Progress{TotalSteps: 1000}
+	p := Progress{TotalSteps: 1000}
 	tr.Start(p)
 	for s := int64(1); s <= 1000; s++ {
 		p.Step, p.Latest = s, Metrics{"loss": 1}
@@ -434,16 +404,15 @@ func TestCancelAndHooks(t *testing.T) {
 	}
 }
 
-func TestHistoryPlotSeries(t *testing.T) {
+func TestHistoryXY(t *testing.T) {
 	h := NewHistory()
 	h.Add(0, Metrics{"loss": 3, "kl": 1})
 	h.Add(1, Metrics{"loss": 2})
-	all := h.PlotSeries()
-	if len(all) != 2 {
-		t.Fatalf("PlotSeries() gave %d series, want 2", len(all))
+	x, y, ok := h.XY("loss")
+	if !ok || len(x) != 2 || x[1] != 1 || y[1] != 2 {
+		t.Errorf("XY(loss) = %v, %v, %v", x, y, ok)
 	}
-	loss := h.PlotSeries("loss", "missing")
-	if len(loss) != 1 || loss[0].Name != "loss" || len(loss[0].X) != 2 || loss[0].X[1] != 1 || loss[0].Y[1] != 2 {
-		t.Errorf("PlotSeries(loss) = %+v", loss)
+	if _, _, ok := h.XY("missing"); ok {
+		t.Error("XY of a missing series reported ok")
 	}
 }

@@ -53,7 +53,7 @@ func LatentKLSeries(h *training.History) []plots.Series {
 			names = append(names, n)
 		}
 	}
-	return h.PlotSeries(names...)
+	return plots.HistorySeries(h, names...)
 }
 
 // LatentKLCurves plots the per-latent KL over training (Config.LogLatentKL must have been set), smoothed: latents
