@@ -15,7 +15,7 @@ import (
 type GANSpaceConfig struct {
 	LatentDim  int          // D
 	Components int          // k directions (≤ D)
-	Samples    int          // N latents for PCA and regression (default 20,000, as in paper (1) of RECIPES C.9)
+	Samples    int          // N latents for PCA and regression (default 20,000, as in Khrulkov et al. 2021)
 	Batch      int          // generator batch (default 256)
 	DType      dtypes.DType // dtype of z (default Float32)
 	Seed       uint64

@@ -117,7 +117,7 @@ type CoordinateEncoderConfig struct {
 }
 
 // CoordinateEncoder trains E(G(z)) ≈ Aᵀz by MSE on freshly generated images (the two-stage protocol of
-// RECIPES C.10 / Locatello-style post-hoc encoders), with G frozen.
+// Khrulkov et al. 2021, arXiv:2102.06204, stage two), with G frozen.
 type CoordinateEncoder struct {
 	b    backends.Backend
 	ctx  *context.Context

@@ -38,20 +38,20 @@ func (a Architecture) validate() error {
 }
 
 // ConvConfig parameterises the DCGAN-style convolutional architecture of InfoGAN-CR (Lin et al. 2020, official
-// dSprites code; RECIPES C.3), scaled by its sizes.
+// dSprites code, github.com/fjxmlzn/InfoGAN-CR), scaled by its sizes.
 type ConvConfig struct {
 	ImageSize    int   // output height = width; must be divisible by 2^(len(GenChannels)+1)
 	Channels     int   // image channels
-	GenHidden    int   // first generator FC layer (C.3: 128)
-	GenChannels  []int // transposed-conv channels before the last layer; the first is the reshaped FC output's (C.3: 64, 32, 32)
-	DisChannels  []int // discriminator convolutions, 4×4 stride 2 (C.3: 32, 32, 64, 64)
-	DisHidden    int   // discriminator FC layer (C.3: 128)
-	QHidden      int   // Q head hidden layer (C.3: 128)
+	GenHidden    int   // first generator FC layer (official: 128)
+	GenChannels  []int // transposed-conv channels before the last layer; the first is the reshaped FC output's (official: 64, 32, 32)
+	DisChannels  []int // discriminator convolutions, 4×4 stride 2 (official: 32, 32, 64, 64)
+	DisHidden    int   // discriminator FC layer (official: 128)
+	QHidden      int   // Q head hidden layer (official: 128)
 	SpectralNorm bool  // spectral normalisation on every D/Q layer (Miyato et al. 2018); CR-D's last layer excluded
 	InitStd      float64
 }
 
-// DSpritesConfig is RECIPES C.3's 64×64 dSprites architecture (InfoGAN-CR's default).
+// DSpritesConfig is the 64×64 dSprites architecture of InfoGAN-CR's official code (Lin et al. 2020).
 func DSpritesConfig() ConvConfig {
 	return ConvConfig{ImageSize: 64, Channels: 1, GenHidden: 128, GenChannels: []int{64, 32, 32},
 		DisChannels: []int{32, 32, 64, 64}, DisHidden: 128, QHidden: 128, SpectralNorm: true, InitStd: 0.02}
@@ -85,7 +85,7 @@ func (c ConvConfig) validate() error {
 
 func lrelu(x *Node) *Node { return activations.LeakyReluWithAlpha(x, 0.2) }
 
-// ConvArchitecture builds the convolutional architecture. Layout as in C.3: the generator applies the activation
+// ConvArchitecture builds the convolutional architecture. Layout as in the official code: the generator applies the activation
 // before batch norm and ends with a sigmoid (images in [0, 1]); D/Q and CR-D use 4×4 stride-2 SAME convolutions
 // with LeakyReLU(0.2) and no batch norm. Weights start from N(0, InitStd²) (the official code uses a truncated
 // normal for D), biases from 0.

@@ -334,8 +334,8 @@ func (m *Model) ResetCR() error {
 	return nil
 }
 
-// TrainStep runs one iteration (a training.StepFunc): [CR-D step], D/Q step, GSteps generator steps (RECIPES
-// C.3's order). Batches are drawn from rng. At the λ_CR switch step and at gap decreases the CR discriminator and
+// TrainStep runs one iteration (a training.StepFunc): [CR-D step], D/Q step, GSteps generator steps (the
+// official code's order). Batches are drawn from rng. At the λ_CR switch step and at gap decreases the CR discriminator and
 // its optimiser are re-initialised first.
 func (m *Model) TrainStep(step int64, rng *rand.Rand) (metrics training.Metrics, err error) {
 	defer func() {
