@@ -1,6 +1,8 @@
 package notebook
 
 import (
+	"github.com/gdisent/gdisent/plots"
+	"gonum.org/v1/plot/vg"
 	"os"
 	"path/filepath"
 	"testing"
@@ -58,5 +60,30 @@ func TestRunDir(t *testing.T) {
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		t.Errorf("RunDir did not create %q: %v", dir, err)
+	}
+}
+
+// TestNotebookShowAndRunDir: Show exports the three formats; RunDir separates quick-mode runs.
+func TestNotebookShowAndRunDir(t *testing.T) {
+	out, runs := t.TempDir(), t.TempDir()
+	t.Setenv(OutEnv, out)
+	t.Setenv(RunsEnv, runs)
+	t.Setenv(QuickEnv, "")
+	nb := New("demo")
+	p, err := plots.Curves("t", "x", "y", plots.Series{Name: "a", X: []float64{0, 1}, Y: []float64{1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb.Show("curve", p, 3*vg.Inch, 2*vg.Inch)
+	for _, ext := range []string{"png", "svg", "pdf"} {
+		if st, err := os.Stat(filepath.Join(out, "demo", "curve."+ext)); err != nil || st.Size() == 0 {
+			t.Errorf("curve.%s not exported: %v", ext, err)
+		}
+	}
+	full := nb.RunDir("m")
+	t.Setenv(QuickEnv, "1")
+	quick := nb.RunDir("m")
+	if full != filepath.Join(runs, "demo", "m") || quick != filepath.Join(runs, "quick", "demo", "m") {
+		t.Errorf("run dirs %q and %q", full, quick)
 	}
 }
