@@ -23,7 +23,7 @@ var (
 
 // Display shows p inline in a GoNB notebook, sending PNG and SVG renderings
 // in one display_data message so the front-end (or an exporter) can pick the
-// best one. Outside a notebook it does nothing and returns nil.
+// best one (JupyterLab shows the SVG, which embeds its font subset). Outside a notebook it does nothing and returns nil.
 func Display(p *plot.Plot, w, h vg.Length) error {
 	if !inNotebook() {
 		return nil
