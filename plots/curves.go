@@ -171,8 +171,9 @@ func toLogY(pts plotter.XYs, enabled bool) plotter.XYs {
 }
 
 // Scatter2D plots 2D point sets, e.g. real samples and generated samples of a
-// Gaussian ring to spot mode collapse. Both axes get the same range so shapes
-// are not distorted on a square figure.
+// Gaussian ring to spot mode collapse. Both axes get the same range; the
+// legend (series with names) sits right of the data area, so a figure about
+// 1.3 times wider than tall keeps shapes undistorted.
 func Scatter2D(title string, series ...Series) (*plot.Plot, error) {
 	if len(series) == 0 {
 		return nil, errors.New("plots.Scatter2D: no series")
@@ -180,7 +181,6 @@ func Scatter2D(title string, series ...Series) (*plot.Plot, error) {
 	p := newPlot(title, "x", "y")
 	p.Add(gridLines())
 	lo, hi := math.Inf(1), math.Inf(-1)
-	named := 0
 	for i, s := range series {
 		if s.X == nil {
 			return nil, errors.Errorf("plots.Scatter2D: series %q has no X values", s.Name)
@@ -203,24 +203,26 @@ func Scatter2D(title string, series ...Series) (*plot.Plot, error) {
 		}
 		p.Add(sc)
 		if s.Name != "" {
-			p.Legend.Add(s.Name, sc)
-			named++
+			// A larger, opaque marker in the legend: the faint small dots
+			// that keep dense clouds readable are hard to see alone.
+			p.Legend.Add(s.Name, glyphThumb{Color: SeriesColor(i), Radius: vg.Points(3), Shape: draw.CircleGlyph{}})
 		}
 	}
 	pad := 0.05 * (hi - lo)
 	if pad == 0 {
 		pad = 1
 	}
-	// Equal ranges on both axes, with headroom at the top for the legend
-	// (widening x by the same amount keeps the scales equal).
-	legend := 0.0
-	if named > 0 {
-		legend = 0.06 * float64(named) * (hi - lo)
-	}
-	p.X.Min, p.X.Max = lo-pad-legend/2, hi+pad+legend/2
-	p.Y.Min, p.Y.Max = lo-pad, hi+pad+legend
+	// Equal ranges on both axes; the legend is outside the data area.
+	p.X.Min, p.X.Max = lo-pad, hi+pad
+	p.Y.Min, p.Y.Max = lo-pad, hi+pad
 	return p, nil
 }
+
+// glyphThumb is a legend thumbnail showing one marker.
+type glyphThumb draw.GlyphStyle
+
+// Thumbnail implements plot.Thumbnailer.
+func (g glyphThumb) Thumbnail(c *draw.Canvas) { c.DrawGlyph(draw.GlyphStyle(g), c.Center()) }
 
 // Bars plots one bar per value (e.g. KL divergence per latent), labelled by
 // labels (default "0", "1", …).
@@ -324,17 +326,21 @@ func Spectrum(title string, values []float64) (*plot.Plot, error) {
 	return p, nil
 }
 
-// newPlot returns a plot with title and axis labels and paper-friendly padding.
+// newPlot returns a plot with title and axis labels, paper-friendly padding,
+// text in [Font], and its legend (if entries are added) outside the data
+// area, top right, so it never hides data.
 func newPlot(title, xLabel, yLabel string) *plot.Plot {
-	p := plot.New()
+	p := basePlot()
 	p.Title.Text = title
 	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	p.X.Padding, p.Y.Padding = vg.Points(3), vg.Points(3)
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, false
 	p.Legend.ThumbnailWidth = vg.Points(18)
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(4), -vg.Points(2)
+	p.Legend.Padding = vg.Points(2)
+	p.Legend.XOffs, p.Legend.YOffs = 0, 0
+	p.Add(legendSpace{})
 	p.X.Tick.Marker = niceTicks{}
 	p.Y.Tick.Marker = niceTicks{}
 	return p

@@ -3,6 +3,9 @@ package plots
 import (
 	"encoding/base64"
 	"fmt"
+	"html"
+	"image/gif"
+	"strings"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
@@ -20,7 +23,7 @@ var (
 
 // Display shows p inline in a GoNB notebook, sending PNG and SVG renderings
 // in one display_data message so the front-end (or an exporter) can pick the
-// best one. Outside a notebook it does nothing and returns nil.
+// best one (JupyterLab shows the SVG, which embeds its font subset). Outside a notebook it does nothing and returns nil.
 func Display(p *plot.Plot, w, h vg.Length) error {
 	if !inNotebook() {
 		return nil
@@ -69,4 +72,65 @@ func DisplayUpdate(id string, p *plot.Plot, w, h vg.Length) error {
 func imgTag(pngData []byte, w, h vg.Length) string {
 	return fmt.Sprintf(`<img width="%d" height="%d" src="data:image/png;base64,%s"/>`,
 		int(w.Dots(96)+0.5), int(h.Dots(96)+0.5), base64.StdEncoding.EncodeToString(pngData))
+}
+
+// DisplayGIFs shows animations inline in a GoNB notebook, side by side, each
+// as an <img> with a data: URI (image/gif) and the matching caption below it
+// (captions may be nil; otherwise one per animation). Frames are shown at
+// their pixel size. Outside a notebook it does nothing and returns nil.
+func DisplayGIFs(anims []*gif.GIF, captions []string) error {
+	if !inNotebook() {
+		return nil
+	}
+	page, err := gifsHTML(anims, captions)
+	if err != nil {
+		return errors.WithMessage(err, "plots.DisplayGIFs")
+	}
+	sendData(&protocol.DisplayData{Data: map[protocol.MIMEType]any{protocol.MIMETextHTML: page}})
+	return nil
+}
+
+// DisplayGIFs shows [ImageGrid.GIFs] inline in a GoNB notebook, captioned
+// with the row labels (see [DisplayGIFs]).
+func (g *ImageGrid) DisplayGIFs(opts GIFOptions) error {
+	if !inNotebook() {
+		return nil
+	}
+	anims, err := g.GIFs(opts)
+	if err != nil {
+		return err
+	}
+	var captions []string
+	if len(g.RowLabels) == len(anims) {
+		captions = g.RowLabels
+	}
+	return DisplayGIFs(anims, captions)
+}
+
+// gifsHTML returns the HTML of [DisplayGIFs].
+func gifsHTML(anims []*gif.GIF, captions []string) (string, error) {
+	if len(anims) == 0 {
+		return "", errors.New("no animations")
+	}
+	if captions != nil && len(captions) != len(anims) {
+		return "", errors.Errorf("%d captions for %d animations", len(captions), len(anims))
+	}
+	var b strings.Builder
+	b.WriteString(`<div style="display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start">`)
+	for i, a := range anims {
+		data, err := GIFBytes(a)
+		if err != nil {
+			return "", errors.WithMessagef(err, "animation %d", i)
+		}
+		r := a.Image[0].Bounds()
+		fmt.Fprintf(&b, `<figure style="margin:0;text-align:center">`+
+			`<img width="%d" height="%d" style="image-rendering:pixelated" src="data:image/gif;base64,%s"/>`,
+			r.Dx(), r.Dy(), base64.StdEncoding.EncodeToString(data))
+		if captions != nil {
+			fmt.Fprintf(&b, `<figcaption style="font-family:sans-serif;font-size:12px">%s</figcaption>`, html.EscapeString(captions[i]))
+		}
+		b.WriteString(`</figure>`)
+	}
+	b.WriteString(`</div>`)
+	return b.String(), nil
 }

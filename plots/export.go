@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -113,13 +114,46 @@ func newCanvas(w, h vg.Length, format string) (vg.CanvasWriterTo, error) {
 		}
 		return vgimg.JpegCanvas{Canvas: c}, nil
 	case "svg":
-		return vgsvg.New(w, h), nil
+		// Embedded fonts: browsers without Liberation installed would
+		// otherwise substitute a font with other metrics and clip labels.
+		return svgCanvas{vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))}, nil
 	case "pdf":
-		return vgpdf.New(w, h), nil
+		c := vgpdf.New(w, h)
+		c.EmbedFonts(true) // the default, made explicit
+		return pdfCanvas{c}, nil
 	case "eps":
 		return vgeps.New(w, h), nil
 	}
 	return nil, errors.Errorf("plots: unknown figure format %q, want one of %v", format, Formats)
+}
+
+// pdfCanvas corrects vgpdf (gonum/plot v0.17.0), which draws images upside
+// down: it flips the page to put the origin at the bottom left, and the image
+// placement of the underlying PDF library assumes a top-left origin.
+type pdfCanvas struct{ *vgpdf.Canvas }
+
+// DrawImage implements vg.Canvas.
+func (c pdfCanvas) DrawImage(rect vg.Rectangle, img image.Image) {
+	c.Canvas.DrawImage(rect, flipVertical(img))
+}
+
+// flipVertical returns img mirrored top to bottom.
+func flipVertical(img image.Image) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	if g, ok := img.(*image.Gray); ok {
+		gout := image.NewGray(out.Rect)
+		for y := range b.Dy() {
+			copy(gout.Pix[y*gout.Stride:(y+1)*gout.Stride], g.Pix[(b.Dy()-1-y)*g.Stride:])
+		}
+		return gout
+	}
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.Set(x, y, img.At(b.Min.X+x, b.Max.Y-1-y))
+		}
+	}
+	return out
 }
 
 // writeFileAtomic writes data to a temporary file next to path and renames it

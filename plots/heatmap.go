@@ -9,7 +9,6 @@ import (
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -89,16 +88,11 @@ func NewHeatGrid(m [][]float64) (*HeatGrid, error) {
 	}
 	h := &HeatGrid{
 		Data: m, Min: lo, Max: hi, ColorMap: Viridis,
-		Format: "%.2f",
-		TextStyle: text.Style{
-			Font:    font.From(plot.DefaultFont, 8),
-			XAlign:  draw.XCenter,
-			YAlign:  draw.YCenter,
-			Handler: plot.DefaultTextHandler,
-		},
-		ColorBar: true,
-		BarWidth: vg.Points(10),
-		BarGap:   vg.Points(8),
+		Format:    "%.2f",
+		TextStyle: textStyle(annotateSize, draw.XCenter, draw.YCenter),
+		ColorBar:  true,
+		BarWidth:  vg.Points(10),
+		BarGap:    vg.Points(8),
 	}
 	if lo < 0 && hi > 0 {
 		a := max(-lo, hi)
@@ -160,13 +154,7 @@ func contrastText(bg color.Color) color.Color {
 
 // barLabelStyle is the style of the colour bar tick labels.
 func barLabelStyle() text.Style {
-	return text.Style{
-		Color:   color.Black,
-		Font:    font.From(plot.DefaultFont, 9),
-		XAlign:  draw.XLeft,
-		YAlign:  draw.YCenter,
-		Handler: plot.DefaultTextHandler,
-	}
+	return textStyle(barLabelSize, draw.XLeft, draw.YCenter)
 }
 
 // barTicks returns the labelled ticks of the colour bar.
@@ -237,7 +225,7 @@ func Heatmap(title string, m [][]float64, rowLabels, colLabels []string, annotat
 		return nil, errors.Errorf("plots.Heatmap: %d column labels for %d columns", len(colLabels), cols)
 	}
 	h.Annotate = annotate
-	p := plot.New()
+	p := basePlot()
 	p.Title.Text = title
 	p.Title.Padding = vg.Points(6)
 	p.Add(h)

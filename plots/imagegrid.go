@@ -2,13 +2,11 @@ package plots
 
 import (
 	"image"
-	"image/color"
 	"math"
 	"strconv"
 
 	"github.com/pkg/errors"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -70,13 +68,7 @@ func NewImageGrid(images []float32, n, h, w, c, cols int) (*ImageGrid, error) {
 	rows := (n + cols - 1) / cols
 	g := &ImageGrid{
 		Rows: rows, Cols: cols, H: h, W: w, C: c,
-		Label: text.Style{
-			Color:   color.Black,
-			Font:    font.From(plot.DefaultFont, 10),
-			XAlign:  draw.XCenter,
-			YAlign:  draw.YCenter,
-			Handler: plot.DefaultTextHandler,
-		},
+		Label:    textStyle(tickSize, draw.XCenter, draw.YCenter),
 		LabelPad: vg.Points(4),
 		Gap:      0.06,
 		cells:    make([]image.Image, rows*cols),
@@ -284,7 +276,7 @@ func (g *ImageGrid) FigSize(p *plot.Plot, cellWidth vg.Length) (w, h vg.Length) 
 
 // GridPlot returns a plot showing only g (axes hidden) with the given title.
 func GridPlot(g *ImageGrid, title string) *plot.Plot {
-	p := plot.New()
+	p := basePlot()
 	p.Title.Text = title
 	p.Title.Padding = vg.Points(2)
 	p.HideAxes()

@@ -590,14 +590,39 @@ func TestWriteSamples(t *testing.T) {
 		"bars":     {5 * vg.Inch, 3 * vg.Inch},
 		"spectrum": {5 * vg.Inch, 3.5 * vg.Inch},
 	}
+	if w, err := EqualScaleWidth(figs["scatter"], 4*vg.Inch); err == nil {
+		sizes["scatter"] = [2]vg.Length{w, 4 * vg.Inch}
+	} else {
+		t.Fatal(err)
+	}
 	for name, p := range figs {
 		sz, ok := sizes[name]
 		if !ok {
 			continue
 		}
-		if err := Save(p, sz[0], sz[1], filepath.Join(dir, name+".png")); err != nil {
-			t.Fatal(err)
+		for _, ext := range []string{".png", ".svg", ".pdf"} {
+			if err := Save(p, sz[0], sz[1], filepath.Join(dir, name+ext)); err != nil {
+				t.Fatal(err)
+			}
 		}
+	}
+	// Compared panels on shared axes.
+	a, b := Series{Name: "β=1"}, Series{Name: "β=4"}
+	for i := range 100 {
+		a.X, a.Y = append(a.X, float64(i)), append(a.Y, 40*math.Exp(-float64(i)/30)+5)
+		b.X, b.Y = append(b.X, float64(i)), append(b.Y, 60*math.Exp(-float64(i)/50)+12)
+	}
+	pa, _ := Curves("β-VAE, β=1", "step", "loss", a)
+	pb, _ := Curves("β-VAE, β=4", "step", "loss", b)
+	if err := ShareAxes(pa, pb); err != nil {
+		t.Fatal(err)
+	}
+	panels, err := Panels("Reconstruction loss", 2, pa, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(panels, 7*vg.Inch, 3*vg.Inch, filepath.Join(dir, "panels.png")); err != nil {
+		t.Fatal(err)
 	}
 	imgs, vals := sampleTraversal(4, 7)
 	g, err := TraversalGrid(imgs, 4, 7, 28, 28, 1, nil, vals)
@@ -606,7 +631,12 @@ func TestWriteSamples(t *testing.T) {
 	}
 	p := GridPlot(g, "Latent traversal")
 	w, h := g.FigSize(p, 0.7*vg.Inch)
-	if err := Save(p, w, h, filepath.Join(dir, "traversal.png")); err != nil {
+	for _, ext := range []string{".png", ".svg", ".pdf"} {
+		if err := Save(p, w, h, filepath.Join(dir, "traversal"+ext)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := g.SaveGIFs(filepath.Join(dir, "traversal_z%d.gif"), GIFOptions{PingPong: true}); err != nil {
 		t.Fatal(err)
 	}
 	// Coarse RGB images in a grid with a partial last row: pixels must stay sharp.
