@@ -60,7 +60,10 @@ func (g Ring) SampleSeed(seed uint64, n int) (points []float32, modes []int, err
 	return g.Sample(rand.New(rand.NewPCG(seed, 0x52494e47)), n)
 }
 
-// SampleImages returns n points as [n, 2] (it satisfies the models' Dataset interface).
+// ImageShape is one point's shape as an observation, 1×1×2 (gdisent.Dataset).
+func (g Ring) ImageShape() [3]int { return [3]int{1, 1, 2} }
+
+// SampleImages returns n points as [n, 2] (gdisent.Dataset).
 func (g Ring) SampleImages(rng *rand.Rand, n int) ([]float32, error) {
 	p, _, err := g.Sample(rng, n)
 	return p, err

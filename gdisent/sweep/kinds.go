@@ -16,16 +16,18 @@ import (
 	"github.com/gdisent/gdisent/gdisent/vae"
 )
 
-// The built-in kinds, all trained on procedural dSprites. Their params are the family's Config fields by JSON
-// name (case-insensitive; nested fields as objects, e.g. {"Conv": {"DisHidden": 64}}) over a base preset chosen
-// by "base", plus "pool": an integer factor by which the 64×64 images are average-pooled (e.g. 2 for 32×32; the
-// architecture must match). Seed and the checkpoint directory come from the run; unknown names are errors.
+// The built-in kinds. Their params are the family's Config fields by JSON name (case-insensitive; nested fields as
+// objects, e.g. {"Conv": {"DisHidden": 64}}) over a base preset chosen by "base", plus "data": the training set —
+// "dsprites" (procedural dSprites, the default), "mnist" (MNIST from data.FindMNIST: the training split, or the test split where only that is present) or
+// "ring" (the 2D ring of 8 Gaussians) — and "pool": an integer factor by which dSprites' 64×64 images are
+// average-pooled (e.g. 2 for 32×32; the architecture must match). Seed and the checkpoint directory come from the
+// run; unknown names are errors.
 const (
 	// KindVAE: package vae; base "default" (vae.DefaultConfig, the convolutional disentanglement_lib model) or
 	// "small" (vae.SmallConfig, an MLP).
 	KindVAE = "vae"
 	// KindInfoGAN: package infogan without CR; base "default" (infogan.DefaultConfig, InfoGAN (modified) of Lin
-	// et al. 2020).
+	// et al. 2020), "mnist" (infogan.MNISTConfig) or "ring" (infogan.RingConfig, a plain GAN).
 	KindInfoGAN = "infogan"
 	// KindInfoGANCR: package infogan with CR; base "default" (infogan.InfoGANCRConfig).
 	KindInfoGANCR = "infogan-cr"
@@ -42,8 +44,10 @@ func init() {
 			return load(run, func(b backends.Backend, dir string) (training.Model, error) { return vae.Load(b, dir) })
 		},
 	})
-	for name, base := range map[string]func() infogan.Config{KindInfoGAN: infogan.DefaultConfig, KindInfoGANCR: infogan.InfoGANCRConfig} {
-		bases := map[string]func() infogan.Config{"default": base}
+	for name, bases := range map[string]map[string]func() infogan.Config{
+		KindInfoGAN:   {"default": infogan.DefaultConfig, "mnist": infogan.MNISTConfig, "ring": infogan.RingConfig},
+		KindInfoGANCR: {"default": infogan.InfoGANCRConfig},
+	} {
 		_ = RegisterKind(name, Kind{
 			Train: func(run Run, rep training.Reporter) error {
 				return train(run, rep, bases, func(c *infogan.Config, r Run) { c.Seed, c.CheckpointDir = r.Seed, r.CheckpointDir() },
@@ -68,42 +72,47 @@ func sharedBackend() (backends.Backend, error) {
 	return sharedBE, backendErr
 }
 
-// Params splits a run's params into the base preset name, the pooling factor and the Config overrides (JSON).
-func Params(run Run) (base string, pool int, overrides []byte, err error) {
+// Params splits a run's params into the base preset name, the data set, the pooling factor and the Config
+// overrides (JSON).
+func Params(run Run) (base, dataset string, pool int, overrides []byte, err error) {
 	rest := map[string]any{}
-	base, pool = "default", 1
+	base, dataset, pool = "default", "dsprites", 1
 	for k, v := range run.Params {
 		switch strings.ToLower(k) {
-		case "base":
+		case "base", "data":
 			s, ok := v.(string)
 			if !ok {
-				return "", 0, nil, fmt.Errorf(`param "base" must be a preset name, got %v`, v)
+				return "", "", 0, nil, fmt.Errorf(`param %q must be a name, got %v`, k, v)
 			}
-			base = s
+			if strings.ToLower(k) == "base" {
+				base = s
+			} else {
+				dataset = s
+			}
 		case "pool":
 			f, ok := v.(float64)
 			if i, isInt := v.(int); isInt {
 				f, ok = float64(i), true
 			}
 			if !ok || f < 1 || f != float64(int(f)) {
-				return "", 0, nil, fmt.Errorf(`param "pool" must be a whole number >= 1, got %v`, v)
+				return "", "", 0, nil, fmt.Errorf(`param "pool" must be a whole number >= 1, got %v`, v)
 			}
 			pool = int(f)
 		case "seed", "checkpointdir":
-			return "", 0, nil, fmt.Errorf("param %q is set by the sweep", k)
+			return "", "", 0, nil, fmt.Errorf("param %q is set by the sweep", k)
 		default:
 			rest[k] = v
 		}
 	}
 	overrides, err = json.Marshal(rest)
-	return base, pool, overrides, err
+	return base, dataset, pool, overrides, err
 }
 
 // Config builds a run's typed configuration: the base preset with the run's params decoded over it (unknown
 // field names are errors), then the run's seed and checkpoint directory.
 func Config[C any](run Run, bases map[string]func() C, setRun func(*C, Run)) (C, error) {
 	var zero C
-	base, _, overrides, err := Params(run)
+	base, _, _, overrides, err := Params(run)
 	if err != nil {
 		return zero, err
 	}
@@ -123,16 +132,34 @@ func Config[C any](run Run, bases map[string]func() C, setRun func(*C, Run)) (C,
 	return cfg, nil
 }
 
-// Dataset is the run's training data: dSprites, pooled as the "pool" param says.
+// Dataset is the run's training data, as its "data" and "pool" params say.
 func Dataset(run Run) (gdisent.Dataset, error) {
-	_, pool, _, err := Params(run)
+	_, name, pool, _, err := Params(run)
 	if err != nil {
 		return nil, err
 	}
-	if pool == 1 {
-		return data.NewDSprites(), nil
+	if pool != 1 && name != "dsprites" {
+		return nil, fmt.Errorf(`param "pool" applies to dsprites only, not %q`, name)
 	}
-	return data.NewPooled(data.NewDSprites(), pool)
+	switch name {
+	case "dsprites":
+		if pool == 1 {
+			return data.NewDSprites(), nil
+		}
+		return data.NewPooled(data.NewDSprites(), pool)
+	case "mnist":
+		dir, err := data.FindMNIST()
+		if err != nil {
+			return nil, err
+		}
+		if m, err := data.LoadMNIST(dir, "train"); err == nil {
+			return m, nil
+		}
+		return data.LoadMNIST(dir, "test") // where only the 10,000-image test split is at hand
+	case "ring":
+		return data.NewRing(), nil
+	}
+	return nil, fmt.Errorf(`unknown data set %q (want "dsprites", "mnist" or "ring")`, name)
 }
 
 func train[C any](run Run, rep training.Reporter, bases map[string]func() C, setRun func(*C, Run),
