@@ -27,6 +27,7 @@ func init() {
 		{"metrics", "score codes against ground-truth factors given as .npy files (prints JSON)", runMetrics},
 		{"sweep", "train one run of a seeds × hyperparameters sweep (-index or $SLURM_ARRAY_TASK_ID), or -list/-all", runSweep},
 		{"select", "rank a sweep directory's finished runs with ModelCentrality and UDR (prints JSON)", runSelect},
+		{"reproduce", "run a paper's experiment to its results (resumable), or -list, or -table for the README", runReproduce},
 	}
 }
 

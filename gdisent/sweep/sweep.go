@@ -332,6 +332,32 @@ func (r Run) Status() string {
 	return "pending"
 }
 
+// RunByID returns the run with the given id.
+func (s *Sweep) RunByID(id string) (Run, error) {
+	runs, err := s.Runs()
+	if err != nil {
+		return Run{}, err
+	}
+	for _, r := range runs {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return Run{}, fmt.Errorf("sweep %q has no run %q", s.Name, id)
+}
+
+// LoadRun restores one run's trained model with its kind's Load.
+func (s *Sweep) LoadRun(run Run) (training.Model, error) {
+	k, err := kind(s.Kind)
+	if err != nil {
+		return nil, err
+	}
+	if k.Load == nil {
+		return nil, fmt.Errorf("kind %q cannot load models", s.Kind)
+	}
+	return k.Load(run)
+}
+
 // LoadModels restores the models of the DONE runs with their kind's Load, in run order.
 func (s *Sweep) LoadModels() ([]training.Model, []Run, error) {
 	runs, err := s.Runs()

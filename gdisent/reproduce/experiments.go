@@ -1,0 +1,221 @@
+package reproduce
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/pkg/errors"
+
+	"github.com/gdisent/gdisent/data"
+	"github.com/gdisent/gdisent/gdisent/infogan"
+	"github.com/gdisent/gdisent/gdisent/metrics"
+	"github.com/gdisent/gdisent/gdisent/sweep"
+	"github.com/gdisent/gdisent/gdisent/training"
+)
+
+func init() {
+	Register("ring", Ring)
+	Register("unrolled-mnist", UnrolledMNIST)
+	Register("vae-dsprites", VAEDSprites)
+}
+
+// Ring is the mode-collapse experiment of Metz et al. 2017 ("Unrolled Generative Adversarial Networks", Fig. 2):
+// a GAN on the ring of 8 Gaussians with K = 0 and K = 5 unrolled discriminator steps, at the paper's 25,000
+// steps, scored on 2,500 samples: modes covered (a high-quality sample within 3σ of the mode) and the fraction of
+// high-quality samples.
+func Ring() Experiment {
+	e := Experiment{
+		Name:  "ring",
+		Title: "Unrolled GAN on the 2D ring of 8 Gaussians (Metz et al. 2017, Fig. 2)",
+		Scale: "25,000 steps, batch 256, the paper's MLP GAN; 2,500 samples scored",
+		Sweeps: []sweep.Sweep{{Name: "gan", Kind: sweep.KindInfoGAN, Steps: 25_000, Seeds: []int64{1, 2, 3},
+			Params: map[string]any{"base": "ring", "data": "ring", "CheckpointEvery": 2500},
+			Grid:   map[string][]any{"UnrollSteps": {0, 5}}}},
+		Score: ringScore,
+		Rows: []Row{
+			{Label: "K = 0: modes covered (of 8)", Sweep: "gan", Where: map[string]any{"UnrollSteps": 0}, Metric: "modes_covered",
+				Paper: "collapses to one mode at a time", Reading: "how many modes the collapsed generator still touches at the last step"},
+			{Label: "K = 5: modes covered (of 8)", Sweep: "gan", Where: map[string]any{"UnrollSteps": 5}, Metric: "modes_covered",
+				Paper: "8 (all modes)", Reading: "unrolling should cover all eight"},
+			{Label: "K = 0: high-quality samples", Sweep: "gan", Where: map[string]any{"UnrollSteps": 0}, Metric: "high_quality",
+				Paper: "", Reading: "fraction of samples within 3σ of a mode"},
+			{Label: "K = 5: high-quality samples", Sweep: "gan", Where: map[string]any{"UnrollSteps": 5}, Metric: "high_quality",
+				Paper: "", Reading: "fraction of samples within 3σ of a mode"},
+		},
+	}
+	e.Quick = func() Experiment {
+		q := Ring()
+		q.Sweeps[0].Steps, q.Sweeps[0].Seeds = 20, []int64{1}
+		q.Quick = nil
+		return q
+	}
+	return e
+}
+
+// ringScore draws 2,500 samples from the generator (fixed latents) and measures them against the ring.
+func ringScore(_ sweep.Run, m training.Model) (map[string]float64, error) {
+	g, ok := m.(*infogan.Model)
+	if !ok {
+		return nil, errors.Errorf("ring: want an infogan model, got %T", m)
+	}
+	const n = 2500
+	lat, err := g.Latent().Sample(rand.New(rand.NewPCG(2017, 8)), n)
+	if err != nil {
+		return nil, err
+	}
+	pts, err := g.GenerateBatch(lat)
+	if err != nil {
+		return nil, err
+	}
+	st := data.NewRing().Evaluate(pts)
+	out := map[string]float64{"modes_covered": float64(st.ModesCovered), "high_quality": st.HighQuality}
+	if !math.IsInf(st.KL, 0) { // +Inf when no sample is of high quality
+		out["mode_kl"] = st.KL
+	}
+	return out, nil
+}
+
+// UnrolledMNIST is Unrolled InfoGAN on MNIST (InfoGAN of Chen et al. 2016 with the generator's GAN loss taken
+// through K unrolled discriminator steps, Metz et al. 2017) for K = 0, 5, 7 and 10 with the same seeds: the final
+// Q loss per K (lower is a more informative code).
+func UnrolledMNIST() Experiment {
+	ref := map[int]string{0: "0.14", 5: "0.076", 7: "0.072", 10: "0.012"}
+	e := Experiment{
+		Name:  "unrolled-mnist",
+		Title: "Unrolled InfoGAN on MNIST: final Q loss per K",
+		Scale: "1,000 iterations, batch 64, 28×28 MNIST (the 10,000-image test split where only that is present), small DCGAN",
+		Sweeps: []sweep.Sweep{{Name: "infogan", Kind: sweep.KindInfoGAN, Steps: 1000, Seeds: []int64{1, 2, 3},
+			Params: map[string]any{"base": "mnist", "data": "mnist", "UnrollLearningRate": 0.01, "CheckpointEvery": 250},
+			Grid:   map[string][]any{"UnrollSteps": {0, 5, 7, 10}}}},
+		Score: historyScore("q_loss", "g_q_loss", "d_gan", "g_gan"),
+	}
+	for _, k := range []int{0, 5, 7, 10} {
+		e.Rows = append(e.Rows, Row{Label: fmt.Sprintf("K = %d: Q loss", k), Sweep: "infogan",
+			Where: map[string]any{"UnrollSteps": k}, Metric: "q_loss", Paper: ref[k] + " (seed report)",
+			Reading: "mean of the discriminator-side Q loss over the last 10% of iterations"})
+	}
+	e.Quick = func() Experiment {
+		q := UnrolledMNIST()
+		q.Sweeps[0].Steps, q.Sweeps[0].Seeds = 3, []int64{1}
+		q.Sweeps[0].Params["BatchSize"] = 8
+		q.Quick = nil
+		return q
+	}
+	return e
+}
+
+// historyScore scores a run by the mean of each named training metric over its last 10% of steps.
+func historyScore(names ...string) func(sweep.Run, training.Model) (map[string]float64, error) {
+	return func(_ sweep.Run, m training.Model) (map[string]float64, error) {
+		out := map[string]float64{}
+		for _, name := range names {
+			_, y, ok := m.History().XY(name)
+			if !ok || len(y) == 0 {
+				continue
+			}
+			tail := y[len(y)-max(1, len(y)/10):]
+			s := 0.0
+			for _, v := range tail {
+				s += v
+			}
+			out[name] = s / float64(len(tail))
+		}
+		if len(out) == 0 {
+			return nil, errors.Errorf("the run logged none of %v", names)
+		}
+		return out, nil
+	}
+}
+
+// VAEDSprites is the VAE side of Table 1 of Lin et al. 2020 (InfoGAN-CR): β-VAE (β = 4) and FactorVAE (γ = 10
+// and 40; Kim & Mnih 2018) on dSprites, all seven metrics under the InfoGAN-CR protocol.
+func VAEDSprites() Experiment {
+	const steps = 15_000
+	params := func(extra map[string]any) map[string]any {
+		p := map[string]any{"base": "default", "LearningRate": 5e-4, "CheckpointEvery": 1000}
+		for k, v := range extra {
+			p[k] = v
+		}
+		return p
+	}
+	e := Experiment{
+		Name:  "vae-dsprites",
+		Title: "β-VAE and FactorVAE on dSprites, InfoGAN-CR protocol (Lin et al. 2020, Table 1)",
+		Scale: "15,000 steps (paper: 300,000), batch 64, Adam lr 5e-4 (paper: 1e-4), procedural dSprites 64×64, " +
+			"disentanglement_lib's convolutional VAE; FactorVAE's TC discriminator 4×256 (paper: 6×1000)",
+		Sweeps: []sweep.Sweep{
+			{Name: "beta-vae", Kind: sweep.KindVAE, Steps: steps, Seeds: []int64{1, 2, 3},
+				Params: params(map[string]any{"Objective": "beta", "Beta": 4})},
+			{Name: "factorvae-10", Kind: sweep.KindVAE, Steps: steps, Seeds: []int64{1, 2, 3},
+				Params: params(map[string]any{"Objective": "factor", "FactorGamma": 10, "DiscLearningRate": 5e-4})},
+			{Name: "factorvae-40", Kind: sweep.KindVAE, Steps: steps, Seeds: []int64{1, 2, 3, 4, 5, 6, 7, 8},
+				Params: params(map[string]any{"Objective": "factor", "FactorGamma": 40, "DiscLearningRate": 5e-4})},
+		},
+		Score: dspritesScore,
+	}
+	paper := map[string]map[string]string{
+		"beta-vae":     {metrics.NameFactorVAE: "0.63 ± .10", metrics.NameDCI: "0.41 ± .11", metrics.NameSAP: "0.55", metrics.NameMIG: "0.21"},
+		"factorvae-10": {metrics.NameFactorVAE: "0.83 ± .01", metrics.NameDCI: "0.70 ± .02", metrics.NameSAP: "0.57 ± .00", metrics.NameExplicitness: "0.79 ± .00", metrics.NameModularity: "0.79 ± .00", metrics.NameMIG: "0.40 ± .01", metrics.NameBetaVAE: "0.83 ± .01"},
+		"factorvae-40": {metrics.NameFactorVAE: "0.82 ± .01", metrics.NameDCI: "0.74 ± .01", metrics.NameSAP: "0.56 ± .00", metrics.NameExplicitness: "0.79 ± .00", metrics.NameModularity: "0.77 ± .01", metrics.NameMIG: "0.43 ± .01", metrics.NameBetaVAE: "0.84 ± .01"},
+	}
+	for _, s := range []string{"beta-vae", "factorvae-10", "factorvae-40"} {
+		for _, name := range tableMetrics {
+			e.Rows = append(e.Rows, Row{Label: s + ": " + name, Sweep: s, Metric: scoreKey(name), Paper: paper[s][name],
+				Reading: "20× fewer steps than the paper; procedural dSprites"})
+		}
+	}
+	e.Quick = func() Experiment {
+		q := VAEDSprites()
+		for i := range q.Sweeps {
+			q.Sweeps[i].Steps, q.Sweeps[i].Seeds = 2, []int64{1}
+			q.Sweeps[i].Params["base"], q.Sweeps[i].Params["BatchSize"] = "small", 8
+		}
+		q.Score = quickDSpritesScore
+		q.Quick = nil
+		return q
+	}
+	return e
+}
+
+// dspritesScore computes the seven metrics under the InfoGAN-CR protocol (500 groups of 100, statistics from
+// 73,728 samples, continuous SAP for dSprites' ordinal factors).
+func dspritesScore(_ sweep.Run, m training.Model) (map[string]float64, error) {
+	cfg := metrics.InfoGANCRConfig()
+	cfg.ContinuousFactors = metrics.DSpritesContinuous
+	return evaluate(m, cfg)
+}
+
+// quickDSpritesScore is dspritesScore with few samples, for smoke runs.
+func quickDSpritesScore(_ sweep.Run, m training.Model) (map[string]float64, error) {
+	cfg := metrics.InfoGANCRConfig()
+	cfg.ContinuousFactors = metrics.DSpritesContinuous
+	cfg.NumTrain, cfg.NumVariance, cfg.NumGroups, cfg.GroupSize = 500, 500, 20, 10
+	return evaluate(m, cfg)
+}
+
+// tableMetrics are the seven metrics of Lin et al. 2020's Table 1, in its column order.
+var tableMetrics = []string{metrics.NameFactorVAE, metrics.NameDCI, metrics.NameSAP, metrics.NameExplicitness,
+	metrics.NameModularity, metrics.NameMIG, metrics.NameBetaVAE}
+
+// scoreKey is the Result.Scores key of a metric's headline number (DCI's is its disentanglement).
+func scoreKey(name string) string {
+	if name == metrics.NameDCI {
+		return "dci_disentanglement"
+	}
+	return name
+}
+
+func evaluate(m training.Model, cfg metrics.Config) (map[string]float64, error) {
+	r, err := metrics.Evaluate(m, data.NewDSprites(), tableMetrics, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := r.Scores()
+	for k, v := range out {
+		if math.IsNaN(v) {
+			delete(out, k)
+		}
+	}
+	return out, nil
+}

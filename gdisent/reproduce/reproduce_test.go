@@ -1,0 +1,99 @@
+package reproduce
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdisent/gdisent/gdisent/training"
+)
+
+// TestRingQuick runs the ring experiment's quick variant end to end, then removes one run's results directory:
+// the next run rescores that run alone and leaves the others' files untouched.
+func TestRingQuick(t *testing.T) {
+	e := Ring().Quick()
+	e.Sweeps[0].Seeds = []int64{1, 2}
+	opts := Options{Results: t.TempDir(), Work: t.TempDir(), Reporter: training.Silent()}
+	res, err := Run(e, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 4 || len(res.Pending) != 0 || len(res.Rows) != 4 {
+		t.Fatalf("runs %d, pending %v, rows %d", len(res.Runs), res.Pending, len(res.Rows))
+	}
+	for _, row := range res.Rows {
+		if row.N != 2 || row.Mean < 0 || (strings.Contains(row.Label, "modes") && row.Mean > 8) {
+			t.Errorf("row %q: n %d, mean %g", row.Label, row.N, row.Mean)
+		}
+	}
+	if res.Commit == "" || res.CPU == "" || res.Backend == "" {
+		t.Errorf("provenance missing: %+v", res)
+	}
+	keep := filepath.Join(opts.Results, "ring", "gan", "UnrollSteps=0_seed=1", "score.json")
+	gone := filepath.Join(opts.Results, "ring", "gan", "UnrollSteps=5_seed=2")
+	before, err := os.Stat(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if err := os.RemoveAll(gone); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	opts.Log = func(f string, a ...any) { logged = append(logged, f) }
+	if _, err := Run(e, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(gone, "score.json")); err != nil {
+		t.Errorf("removed run not recomputed: %v", err)
+	}
+	after, _ := os.Stat(keep)
+	if !after.ModTime().Equal(before.ModTime()) {
+		t.Error("a finished run was recomputed")
+	}
+	if len(logged) != 2 { // "run …" and "… scored …" for the one removed run
+		t.Errorf("second pass logged %d lines, want 2: %v", len(logged), logged)
+	}
+	all, err := ReadAll(opts.Results)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("ReadAll: %v, %d", err, len(all))
+	}
+	table := Table(all)
+	if !strings.Contains(table, "K = 5: modes covered") || !strings.Contains(table, "8 (all modes)") {
+		t.Errorf("table:\n%s", table)
+	}
+	readme := filepath.Join(t.TempDir(), "README.md")
+	if err := os.WriteFile(readme, []byte("# x\n"+TableBegin+"\nold\n"+TableEnd+"\nrest\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := UpdateReadme(readme, table); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(readme)
+	if strings.Contains(string(b), "old") || !strings.Contains(string(b), "modes covered") || !strings.HasSuffix(string(b), TableEnd+"\nrest\n") {
+		t.Errorf("README after update:\n%s", b)
+	}
+}
+
+// TestExperimentsValidate: every registered experiment and its quick variant is well formed.
+func TestExperimentsValidate(t *testing.T) {
+	for _, n := range Names() {
+		e, err := Get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.validate(); err != nil {
+			t.Error(err)
+		}
+		if e.Quick == nil {
+			t.Errorf("%s has no quick variant", n)
+		} else if err := e.Quick().validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := Get("nope"); err == nil || !strings.Contains(err.Error(), "ring") {
+		t.Errorf("unknown experiment: %v", err)
+	}
+}
