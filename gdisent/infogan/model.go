@@ -248,7 +248,9 @@ func (m *Model) dStepFn(ctx *context.Context, _ *Node, inputs []*Node, out *trai
 		loss = Add(loss, MulScalar(q, m.cfg.LambdaInfoD))
 	}
 	gan.RestoreScope(ctx, g, m.genScope) // the generator's batch-norm statistics move only in generator steps
-	out.Log("d_gan", ganLoss)
+	if m.latent.NumCodes() > 0 { // else d_loss is the GAN loss itself
+		out.Log("d_gan", ganLoss)
+	}
 	out.Minimize("d_loss", loss, m.dAdam)
 }
 
@@ -273,7 +275,9 @@ func (m *Model) gStepFn(withCR bool) training.StepFn {
 			ganLoss = gan.GeneratorLoss(m.dHead(ctx, h))
 		}
 		loss := ganLoss
-		out.Log("g_gan", ganLoss)
+		if m.latent.NumCodes() > 0 || withCR { // else g_loss is the GAN loss itself
+			out.Log("g_gan", ganLoss)
+		}
 		if m.latent.NumCodes() > 0 {
 			if h == nil {
 				h = m.trunk(ctx, fake) // Unrolled InfoGAN: Q uses the actual (non-unrolled) discriminator trunk

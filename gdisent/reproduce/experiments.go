@@ -131,7 +131,7 @@ func historyScore(names ...string) func(sweep.Run, training.Model) (map[string]f
 // VAEDSprites is the VAE side of Table 1 of Lin et al. 2020 (InfoGAN-CR): β-VAE (β = 4) and FactorVAE (γ = 10
 // and 40; Kim & Mnih 2018) on dSprites, all seven metrics under the InfoGAN-CR protocol.
 func VAEDSprites() Experiment {
-	const steps = 15_000
+	const steps = 6_000
 	params := func(extra map[string]any) map[string]any {
 		p := map[string]any{"base": "default", "LearningRate": 5e-4, "CheckpointEvery": 1000}
 		for k, v := range extra {
@@ -142,7 +142,7 @@ func VAEDSprites() Experiment {
 	e := Experiment{
 		Name:  "vae-dsprites",
 		Title: "β-VAE and FactorVAE on dSprites, InfoGAN-CR protocol (Lin et al. 2020, Table 1)",
-		Scale: "15,000 steps (paper: 300,000), batch 64, Adam lr 5e-4 (paper: 1e-4), procedural dSprites 64×64, " +
+		Scale: "6,000 steps (paper: 300,000), batch 64, Adam lr 5e-4 (paper: 1e-4), procedural dSprites 64×64, " +
 			"disentanglement_lib's convolutional VAE; FactorVAE's TC discriminator 4×256 (paper: 6×1000)",
 		Sweeps: []sweep.Sweep{
 			{Name: "beta-vae", Kind: sweep.KindVAE, Steps: steps, Seeds: []int64{1, 2, 3},
@@ -162,7 +162,7 @@ func VAEDSprites() Experiment {
 	for _, s := range []string{"beta-vae", "factorvae-10", "factorvae-40"} {
 		for _, name := range tableMetrics {
 			e.Rows = append(e.Rows, Row{Label: s + ": " + name, Sweep: s, Metric: scoreKey(name), Paper: paper[s][name],
-				Reading: "20× fewer steps than the paper; procedural dSprites"})
+				Reading: "50× fewer steps than the paper; procedural dSprites"})
 		}
 	}
 	e.Quick = func() Experiment {
