@@ -8,6 +8,8 @@
 //	AnnealedVAE:   loss = reconstruction + γ·|KL − C(t)|,  C(t) = min(C_max, C_max·t/T)
 //	FactorVAE:     loss = reconstruction + KL + γ_TC·E[D₀(z) − D₁(z)]   (Kim & Mnih 2018, arXiv:1802.05983)
 //	β-TCVAE:       loss = reconstruction + KL + (β − 1)·TC_MWS          (Chen et al. 2018, arXiv:1802.04942)
+//	DIP-VAE-I/II:  loss = reconstruction + KL + λ_od·Σ_{i≠j} C_ij² + λ_d·Σ_i (C_ii − 1)²  (Kumar et al. 2018,
+//	               arXiv:1711.00848), C = Cov[μ(x)] (I) or Cov[μ(x)] + E[diag σ²(x)] (II)
 //
 // FactorVAE's total-correlation discriminator D (an MLP with two logits, in DiscriminatorScope) is trained with its
 // own Adam on posterior samples z of one batch against dimension-wise permuted samples of a second batch.
@@ -41,6 +43,8 @@ const (
 	ObjectiveAnnealed = "annealed" // rec + γ·|KL − C(t)| (Burgess et al. 2018)
 	ObjectiveFactor   = "factor"   // rec + KL + γ_TC·TC_D (Kim & Mnih 2018)
 	ObjectiveTC       = "tcvae"    // rec + KL + (β − 1)·TC_MWS (Chen et al. 2018)
+	ObjectiveDIPI     = "dip-i"    // rec + KL + DIP penalty on Cov[μ] (Kumar et al. 2018)
+	ObjectiveDIPII    = "dip-ii"   // rec + KL + DIP penalty on Cov[μ] + E[diag σ²] (Kumar et al. 2018)
 )
 
 // Context hyperparameter keys (Config.SetParams writes them, ConfigFromContext reads them). Adam, seed and
@@ -90,6 +94,10 @@ type Config struct {
 	DiscLearningRate       float64
 	DiscBeta1, DiscBeta2   float64
 
+	// DIP-VAE (ObjectiveDIPI, ObjectiveDIPII): weights of the off-diagonal and diagonal terms of the covariance
+	// penalty (disentanglement_lib's study: λ_od ∈ {1, 2, 5, 10, 20, 50}, λ_d = 10·λ_od for I and λ_od for II).
+	DIPLambdaOD, DIPLambdaD float64
+
 	// β-TCVAE (ObjectiveTC) uses Beta as the TC weight. TCDatasetSize N > 0 uses Chen et al.'s minibatch-weighted
 	// sampling normaliser log(N·M); 0 uses the minibatch mixture log M (consistent as the batch grows). The
 	// choice only shifts the logged TC by (latents − 1)·log N, not the gradients.
@@ -116,13 +124,13 @@ var runFields = []string{"CheckpointEvery", "CheckpointKeep"}
 // DefaultConfig is the disentanglement_lib β-VAE for 64×64×1 dSprites: conv architecture, 10 latents, β = 4,
 // batch 64, Adam lr 1e-4 (β1 0.9, β2 0.999, ε 1e-8); AnnealedVAE settings C_max = 25, T = 100,000, γ = 1000;
 // FactorVAE γ = 40 with a 4×256 TC discriminator (smaller than the paper's 6×1000, for CPU), D Adam lr 1e-4,
-// β1 0.5, β2 0.9 (Kim & Mnih 2018).
+// β1 0.5, β2 0.9 (Kim & Mnih 2018); DIP-VAE λ_od = 10, λ_d = 100 (DIP-VAE-I's ratio; set λ_d = λ_od for II).
 func DefaultConfig() Config {
 	return Config{
 		Arch: ArchConv, ImageSize: 64, Channels: 1, LatentDim: 10,
 		ConvChannels: []int{32, 32, 64, 64}, Hidden: 256,
 		Objective: ObjectiveBeta, Beta: 4, Gamma: 1000, CapacityMax: 25, CapacitySteps: 100_000,
-		FactorGamma: 40, DiscLayers: 4, DiscHidden: 256, DiscLearningRate: 1e-4, DiscBeta1: 0.5, DiscBeta2: 0.9,
+		FactorGamma: 40, DIPLambdaOD: 10, DIPLambdaD: 100, DiscLayers: 4, DiscHidden: 256, DiscLearningRate: 1e-4, DiscBeta1: 0.5, DiscBeta2: 0.9,
 		BatchSize: 64, LearningRate: 1e-4, AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEpsilon: 1e-8,
 		CheckpointEvery: 1000, CheckpointKeep: 3,
 	}
@@ -149,9 +157,14 @@ func (c Config) Validate() error {
 	case c.Hidden < 1:
 		return errors.Errorf("vae: hidden width must be >= 1, got %d", c.Hidden)
 	case c.Objective != ObjectiveBeta && c.Objective != ObjectiveAnnealed && c.Objective != ObjectiveFactor &&
-		c.Objective != ObjectiveTC:
-		return errors.Errorf("vae: unknown objective %q (want %q, %q, %q or %q)", c.Objective, ObjectiveBeta,
-			ObjectiveAnnealed, ObjectiveFactor, ObjectiveTC)
+		c.Objective != ObjectiveTC && c.Objective != ObjectiveDIPI && c.Objective != ObjectiveDIPII:
+		return errors.Errorf("vae: unknown Objective %q (want %q, %q, %q, %q, %q or %q)", c.Objective, ObjectiveBeta,
+			ObjectiveAnnealed, ObjectiveFactor, ObjectiveTC, ObjectiveDIPI, ObjectiveDIPII)
+	case math.IsNaN(c.DIPLambdaOD) || math.IsInf(c.DIPLambdaOD, 0) || c.DIPLambdaOD < 0 ||
+		math.IsNaN(c.DIPLambdaD) || math.IsInf(c.DIPLambdaD, 0) || c.DIPLambdaD < 0:
+		return errors.Errorf("vae: DIPLambdaOD and DIPLambdaD must be finite and >= 0, got %g and %g", c.DIPLambdaOD, c.DIPLambdaD)
+	case (c.Objective == ObjectiveDIPI || c.Objective == ObjectiveDIPII) && c.BatchSize < 2:
+		return errors.Errorf("vae: DIP-VAE needs a batch of >= 2 to estimate a covariance, got %d", c.BatchSize)
 	case bad(c.Beta) || c.Beta < 0:
 		return errors.Errorf("vae: β must be finite and >= 0, got %g", c.Beta)
 	case bad(c.Gamma) || c.Gamma < 0:

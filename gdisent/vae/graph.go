@@ -110,6 +110,7 @@ type Terms struct {
 	Loss, Reconstruction, KL *Node // scalars
 	KLPerLatent              *Node // [latentDim]
 	Capacity                 *Node // AnnealedVAE's C(t); nil otherwise
+	DIP                      *Node // DIP-VAE's covariance penalty; nil otherwise
 
 	Mean, LogVar, Z *Node            // posterior parameters and the sample z [B, latentDim]
 	Decomposition   *KLDecomposition // β-TCVAE's MI / TC / dimension-wise KL; nil otherwise
@@ -134,6 +135,9 @@ func LossGraph(ctx *context.Context, cfg Config, step, x *Node) Terms {
 		d := DecomposeKL(z, mean, logVar, cfg.TCDatasetSize)
 		t.Decomposition = &d
 		t.Loss = Add(Add(t.Reconstruction, t.KL), MulScalar(d.TC, cfg.Beta-1))
+	case ObjectiveDIPI, ObjectiveDIPII:
+		t.DIP = DIPPenalty(DIPCovariance(mean, logVar, cfg.Objective == ObjectiveDIPII), cfg.DIPLambdaOD, cfg.DIPLambdaD)
+		t.Loss = Add(Add(t.Reconstruction, t.KL), t.DIP)
 	case ObjectiveFactor:
 		panic(errors.New("vae.LossGraph: FactorVAE needs a second batch; use FactorLossGraph"))
 	default:

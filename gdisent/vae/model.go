@@ -97,6 +97,9 @@ func New(backend backends.Backend, cfg Config) (m *Model, err error) {
 		if t.Capacity != nil {
 			out.Log("capacity", t.Capacity)
 		}
+		if t.DIP != nil {
+			out.Log("dip", t.DIP)
+		}
 		if d := t.Decomposition; d != nil {
 			out.Log("mi", d.MI)
 			out.Log("tc", d.TC)
