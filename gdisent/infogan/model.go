@@ -248,7 +248,7 @@ func (m *Model) dStepFn(ctx *context.Context, _ *Node, inputs []*Node, out *trai
 		loss = Add(loss, MulScalar(q, m.cfg.LambdaInfoD))
 	}
 	gan.RestoreScope(ctx, g, m.genScope) // the generator's batch-norm statistics move only in generator steps
-	if m.latent.NumCodes() > 0 { // else d_loss is the GAN loss itself
+	if m.latent.NumCodes() > 0 {         // else d_loss is the GAN loss itself
 		out.Log("d_gan", ganLoss)
 	}
 	out.Minimize("d_loss", loss, m.dAdam)
