@@ -97,3 +97,29 @@ func TestExperimentsValidate(t *testing.T) {
 		t.Errorf("unknown experiment: %v", err)
 	}
 }
+
+// TestQuickVariantsScore runs every other experiment's quick variant end to end: training, loading, scoring
+// (each Score function on a real model) and the summary.
+func TestQuickVariantsScore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a few tiny models of each family")
+	}
+	for _, n := range Names() {
+		if n == "ring" {
+			continue // TestRingQuick
+		}
+		e, _ := Get(n)
+		res, err := Run(e.Quick(), Options{Results: t.TempDir(), Work: t.TempDir(), Reporter: training.Silent()})
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if len(res.Pending) != 0 || len(res.Runs) == 0 {
+			t.Fatalf("%s: %d runs, pending %v", n, len(res.Runs), res.Pending)
+		}
+		for _, row := range res.Rows {
+			if row.N == 0 {
+				t.Errorf("%s: row %q has no value (metric %q missing from %v)", n, row.Label, row.Metric, res.Runs[0].Scores)
+			}
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/gdisent/gdisent/gdisent/infogan"
 	"github.com/gdisent/gdisent/gdisent/training"
 	"github.com/gdisent/gdisent/gdisent/vae"
+	"github.com/gdisent/gdisent/gdisent/vaegan"
 )
 
 // The built-in kinds. Their params are the family's Config fields by JSON name (case-insensitive; nested fields as
@@ -31,6 +32,9 @@ const (
 	KindInfoGAN = "infogan"
 	// KindInfoGANCR: package infogan with CR; base "default" (infogan.InfoGANCRConfig).
 	KindInfoGANCR = "infogan-cr"
+	// KindVAEGAN: package vaegan (VAE-GAN, and the VAE-InfoGAN hybrid with InfoCodes > 0); base "default"
+	// (vaegan.DefaultConfig, 28×28 MNIST-sized). Its run fields live in the nested VAE config.
+	KindVAEGAN = "vaegan"
 )
 
 func init() {
@@ -42,6 +46,16 @@ func init() {
 		},
 		Load: func(run Run) (training.Model, error) {
 			return load(run, func(b backends.Backend, dir string) (training.Model, error) { return vae.Load(b, dir) })
+		},
+	})
+	vaeganBases := map[string]func() vaegan.Config{"default": vaegan.DefaultConfig}
+	_ = RegisterKind(KindVAEGAN, Kind{
+		Train: func(run Run, rep training.Reporter) error {
+			return train(run, rep, vaeganBases, func(c *vaegan.Config, r Run) { c.VAE.Seed, c.VAE.CheckpointDir = r.Seed, r.CheckpointDir() },
+				func(b backends.Backend, c vaegan.Config) (training.Model, error) { return vaegan.New(b, c) })
+		},
+		Load: func(run Run) (training.Model, error) {
+			return load(run, func(b backends.Backend, dir string) (training.Model, error) { return vaegan.Load(b, dir) })
 		},
 	})
 	for name, bases := range map[string]map[string]func() infogan.Config{
