@@ -110,7 +110,7 @@ func (z *NPZ) member(name string) (*zip.File, error) {
 // inflateCap bounds the bytes a member can really hold: its compressed size (itself bounded by the archive)
 // times the deflate ratio.
 func (z *NPZ) inflateCap(f *zip.File) int64 {
-	c := min(int64(min(f.CompressedSize64, uint64(z.size))), z.size)
+	c := int64(min(f.CompressedSize64, uint64(z.size)))
 	if f.Method == zip.Store {
 		return c
 	}

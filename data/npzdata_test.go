@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -379,4 +380,37 @@ func TestLoadNPZErrors(t *testing.T) {
 		{"SampleImages/nil-rng", func() error { _, err := g.SampleImages(nil, 1); return err }, "rng"},
 		{"AllClasses/range", func() error { _, err := g.AllClasses(-1); return err }, "range"},
 	})
+}
+
+// TestGridConcurrentObserve observes from several goroutines at once on a dataset read in place from its file
+// (and a nuisance to draw), comparing with serial results.
+func TestGridConcurrentObserve(t *testing.T) {
+	sizes := []int{4, 3, 5}
+	path := writeFile(t, t.TempDir(), "c.npz", npzFixture(t, false,
+		NPZMember{"images", []int{prod(sizes), 2, 2, 3}, gridImages(sizes, 12)}))
+	g, err := LoadNPZ(path, &Preset{FactorSizes: sizes, Latent: []int{0, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	classes := g.Sample(rand.New(rand.NewPCG(1, 9)), 64)
+	want, err := g.Observe(classes, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			got, err := g.Observe(classes, 64)
+			if err == nil && !slices.Equal(got, want) {
+				err = errors.New("concurrent Observe differs from the serial one")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }
