@@ -11,10 +11,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Array is an n-dimensional array read from or written to a .npy file. Data is one of []float32, []float64,
-// []int64, []int32 or []uint8, in C (row-major) order.
+// []int64, []int32, []uint8 or []string (numpy's fixed-width unicode '<U'), in C (row-major) order.
 type Array struct {
 	Shape []int
 	Data  any
@@ -77,6 +79,8 @@ func (a *Array) Ints() ([]int, error) {
 		return convert[int](d), nil
 	case []uint8:
 		return convert[int](d), nil
+	case []string:
+		return nil, errors.New("npy: array holds strings, not numbers")
 	}
 	f := a.Float64s()
 	out := make([]int, len(f))
@@ -97,76 +101,153 @@ func convert[T, S float32 | float64 | int64 | int32 | uint8 | int](s []S) []T {
 	return out
 }
 
-// npyDescr maps the supported dtype descriptors to element sizes.
+// npyDescr maps the supported fixed-size dtype descriptors to element sizes; '<U' strings are handled apart.
 var npyDescr = map[string]int{"<f4": 4, "<f8": 8, "<i8": 8, "<i4": 4, "|u1": 1, "<u1": 1, "|b1": 1}
 
-// ReadNPY reads a .npy file (format versions 1, 2 and 3) holding a little-endian, C-order array of float32,
-// float64, int64, int32, uint8 or bool (read as uint8).
-func ReadNPY(r io.Reader) (*Array, error) {
-	br := bufio.NewReader(r)
+// maxNPYStringLen bounds the width of a '<U' string dtype (in characters).
+const maxNPYStringLen = 1 << 16
+
+// NPYHeader is what a .npy header declares: the dtype descriptor and the shape (C order).
+type NPYHeader struct {
+	Descr string
+	Shape []int
+}
+
+// Len is the number of elements.
+func (h NPYHeader) Len() int {
+	n := 1
+	for _, d := range h.Shape {
+		n *= d
+	}
+	return n
+}
+
+// ElemSize is the size of one element in bytes (0 for an unsupported dtype).
+func (h NPYHeader) ElemSize() int {
+	if n, ok := npyDescr[h.Descr]; ok {
+		return n
+	}
+	if w, ok := npyStringWidth(h.Descr); ok {
+		return 4 * w
+	}
+	return 0
+}
+
+// Bytes is the size of the data in bytes.
+func (h NPYHeader) Bytes() int64 { return int64(h.ElemSize()) * int64(h.Len()) }
+
+// npyStringWidth parses a little-endian unicode descriptor '<Un' (n UTF-32 code units per element).
+func npyStringWidth(descr string) (int, bool) {
+	if !strings.HasPrefix(descr, "<U") || len(descr) > 8 {
+		return 0, false
+	}
+	w, err := strconv.Atoi(descr[2:])
+	if err != nil || w < 1 || w > maxNPYStringLen {
+		return 0, false
+	}
+	return w, true
+}
+
+// ReadNPYHeader reads the magic, version and header of a .npy stream, leaving r at the first data byte. It
+// returns the header and the number of bytes consumed. Unsupported dtypes, Fortran order and shapes declaring
+// more than [MaxNPYBytes] are errors.
+func ReadNPYHeader(r io.Reader) (NPYHeader, int, error) {
 	var pre [8]byte
-	if _, err := io.ReadFull(br, pre[:]); err != nil {
-		return nil, fmt.Errorf("npy: reading magic: %w", noEOF(err))
+	if _, err := io.ReadFull(r, pre[:]); err != nil {
+		return NPYHeader{}, 0, fmt.Errorf("npy: reading magic: %w", noEOF(err))
 	}
 	if string(pre[:6]) != npyMagic {
-		return nil, fmt.Errorf("npy: bad magic %q: not a .npy file", pre[:6])
+		return NPYHeader{}, 0, fmt.Errorf("npy: bad magic %q: not a .npy file", pre[:6])
 	}
-	var hlen int
+	var hlen, used int
 	switch major := pre[6]; major {
 	case 1:
 		var b [2]byte
-		if _, err := io.ReadFull(br, b[:]); err != nil {
-			return nil, fmt.Errorf("npy: reading header length: %w", noEOF(err))
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return NPYHeader{}, 0, fmt.Errorf("npy: reading header length: %w", noEOF(err))
 		}
-		hlen = int(binary.LittleEndian.Uint16(b[:]))
+		hlen, used = int(binary.LittleEndian.Uint16(b[:])), 10
 	case 2, 3:
 		var b [4]byte
-		if _, err := io.ReadFull(br, b[:]); err != nil {
-			return nil, fmt.Errorf("npy: reading header length: %w", noEOF(err))
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return NPYHeader{}, 0, fmt.Errorf("npy: reading header length: %w", noEOF(err))
 		}
-		hlen = int(binary.LittleEndian.Uint32(b[:]))
+		hlen, used = int(binary.LittleEndian.Uint32(b[:])), 12
 	default:
-		return nil, fmt.Errorf("npy: unsupported format version %d.%d", major, pre[7])
+		return NPYHeader{}, 0, fmt.Errorf("npy: unsupported format version %d.%d", major, pre[7])
 	}
 	if hlen > 1<<20 {
-		return nil, fmt.Errorf("npy: header length %d is absurd", hlen)
+		return NPYHeader{}, 0, fmt.Errorf("npy: header length %d is absurd", hlen)
 	}
 	hdr := make([]byte, hlen)
-	if _, err := io.ReadFull(br, hdr); err != nil {
-		return nil, fmt.Errorf("npy: reading %d-byte header: %w", hlen, noEOF(err))
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return NPYHeader{}, 0, fmt.Errorf("npy: reading %d-byte header: %w", hlen, noEOF(err))
 	}
 	descr, fortran, shape, err := parseNPYHeader(string(hdr))
 	if err != nil {
-		return nil, fmt.Errorf("npy: header %q: %w", strings.TrimSpace(string(hdr)), err)
+		return NPYHeader{}, 0, fmt.Errorf("npy: header %q: %w", strings.TrimSpace(string(hdr)), err)
 	}
-	size, ok := npyDescr[descr]
-	if !ok {
-		return nil, fmt.Errorf("npy: unsupported dtype %q (want little-endian <f4, <f8, <i8, <i4, |u1 or |b1)", descr)
+	h := NPYHeader{Descr: descr, Shape: shape}
+	size := h.ElemSize()
+	if size == 0 {
+		return NPYHeader{}, 0, fmt.Errorf("npy: unsupported dtype %q (want little-endian <f4, <f8, <i8, <i4, |u1, |b1 or <U)", descr)
 	}
 	if fortran {
-		return nil, errors.New("npy: Fortran-order arrays are not supported (save with C order)")
+		return NPYHeader{}, 0, errors.New("npy: Fortran-order arrays are not supported (save with C order)")
 	}
 	total := uint64(size)
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("npy: negative dimension in shape %v", shape)
+			return NPYHeader{}, 0, fmt.Errorf("npy: negative dimension in shape %v", shape)
 		}
 		if d != 0 && total > MaxNPYBytes/uint64(d) {
-			return nil, fmt.Errorf("npy: shape %v declares more than %d bytes", shape, uint64(MaxNPYBytes))
+			return NPYHeader{}, 0, fmt.Errorf("npy: shape %v declares more than %d bytes", shape, uint64(MaxNPYBytes))
 		}
 		total *= uint64(d)
 	}
-	raw, err := io.ReadAll(io.LimitReader(br, int64(total)))
+	return h, used + hlen, nil
+}
+
+// ReadNPY reads a .npy file (format versions 1, 2 and 3) holding a little-endian, C-order array of float32,
+// float64, int64, int32, uint8, bool (read as uint8) or unicode strings (read as []string).
+func ReadNPY(r io.Reader) (*Array, error) {
+	br := bufio.NewReader(r)
+	h, _, err := ReadNPYHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	return readNPYData(br, h, -1)
+}
+
+// readNPYData reads the data of an array whose header h has been read. A non-negative capHint bounds the initial
+// allocation (for data whose declared size cannot be trusted).
+func readNPYData(r io.Reader, h NPYHeader, capHint int64) (*Array, error) {
+	total := h.Bytes()
+	var raw []byte
+	var err error
+	if capHint >= 0 {
+		raw = make([]byte, 0, min(total, capHint))
+		buf := bytes.NewBuffer(raw)
+		_, err = buf.ReadFrom(io.LimitReader(r, total))
+		raw = buf.Bytes()
+	} else {
+		raw, err = io.ReadAll(io.LimitReader(r, total))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("npy: reading data: %w", err)
 	}
-	if uint64(len(raw)) < total {
-		return nil, fmt.Errorf("npy: truncated: shape %v of %s needs %d data bytes, file has %d", shape, descr, total, len(raw))
+	if int64(len(raw)) < total {
+		return nil, fmt.Errorf("npy: truncated: shape %v of %s needs %d data bytes, file has %d", h.Shape, h.Descr, total, len(raw))
 	}
-	n := int(total) / size
-	a := &Array{Shape: shape}
+	return decodeNPY(h, raw), nil
+}
+
+// decodeNPY converts raw little-endian data (exactly h.Bytes() long) to an Array.
+func decodeNPY(h NPYHeader, raw []byte) *Array {
+	n := h.Len()
+	a := &Array{Shape: h.Shape}
 	le := binary.LittleEndian
-	switch descr {
+	switch h.Descr {
 	case "<f4":
 		d := make([]float32, n)
 		for i := range d {
@@ -191,10 +272,29 @@ func ReadNPY(r io.Reader) (*Array, error) {
 			d[i] = int32(le.Uint32(raw[4*i:]))
 		}
 		a.Data = d
-	default:
+	case "|u1", "<u1", "|b1":
 		a.Data = raw
+	default: // <Un
+		w, _ := npyStringWidth(h.Descr)
+		d := make([]string, n)
+		var sb strings.Builder
+		for i := range d {
+			sb.Reset()
+			for j := range w {
+				c := le.Uint32(raw[4*(i*w+j):])
+				if c == 0 {
+					break
+				}
+				if c > unicode.MaxRune {
+					c = unicode.ReplacementChar
+				}
+				sb.WriteRune(rune(c))
+			}
+			d[i] = sb.String()
+		}
+		a.Data = d
 	}
-	return a, nil
+	return a
 }
 
 // parseNPYHeader parses the Python dict literal of a .npy header, e.g.
@@ -327,8 +427,9 @@ func (p *pyParser) tuple() ([]int, error) {
 	}
 }
 
-// WriteNPY writes data (one of []float32, []float64, []int64, []int32, []uint8) with the given shape as a .npy
-// file (version 1 header, or 2 when the header needs it), little-endian, C order.
+// WriteNPY writes data (one of []float32, []float64, []int64, []int32, []uint8, []string) with the given shape as
+// a .npy file (version 1 header, or 2 when the header needs it), little-endian, C order. Strings are written as
+// '<Un' with n the longest string's length in characters (at least 1).
 func WriteNPY(w io.Writer, shape []int, data any) error {
 	var descr string
 	var n int
@@ -343,6 +444,16 @@ func WriteNPY(w io.Writer, shape []int, data any) error {
 		descr, n = "<i4", len(d)
 	case []uint8:
 		descr, n = "|u1", len(d)
+	case []string:
+		w := 1
+		for _, v := range d {
+			w = max(w, utf8.RuneCountInString(v))
+		}
+		if w > maxNPYStringLen {
+			return fmt.Errorf("npy: string of %d characters is longer than %d", w, maxNPYStringLen)
+		}
+		descr, n = "<U"+strconv.Itoa(w), len(d)
+		data = encodeUTF32(d, w)
 	default:
 		return fmt.Errorf("npy: unsupported data type %T", data)
 	}
@@ -391,6 +502,19 @@ func WriteNPY(w io.Writer, shape []int, data any) error {
 		return fmt.Errorf("npy: writing data: %w", err)
 	}
 	return nil
+}
+
+// encodeUTF32 lays strings out as numpy's '<Uw': w little-endian UTF-32 code units each, NUL-padded.
+func encodeUTF32(s []string, w int) []uint32 {
+	out := make([]uint32, len(s)*w)
+	for i, v := range s {
+		j := 0
+		for _, r := range v {
+			out[i*w+j] = uint32(r)
+			j++
+		}
+	}
+	return out
 }
 
 // ReadNPYFile reads the .npy file at path.

@@ -215,7 +215,7 @@ func TestValidateNPY(t *testing.T) {
 		}, "shape"},
 		{"WriteNPY/negative-dim", func() error { return WriteNPY(&bytes.Buffer{}, []int{-1}, []float32{}) }, "negative"},
 		{"WriteNPY/nil-data", func() error { return WriteNPY(&bytes.Buffer{}, []int{0}, nil) }, ""},
-		{"WriteNPY/unsupported-type", func() error { return WriteNPY(&bytes.Buffer{}, []int{1}, []string{"x"}) }, ""},
+		{"WriteNPY/unsupported-type", func() error { return WriteNPY(&bytes.Buffer{}, []int{1}, []complex64{1}) }, ""},
 		{"WriteNPYFile/bad-dir", func() error {
 			return WriteNPYFile(filepath.Join(dir, "no", "such", "dir", "a.npy"), []int{1}, []float32{1})
 		}, "a.npy"},
