@@ -62,6 +62,8 @@ func TestGANLosses(t *testing.T) {
 	near(t, "DiscriminatorLoss vs sigmoid form", wantD, wantD2, 1e-12)
 	near(t, "GeneratorLoss", scalar(t, b, func(g *Graph) *Node { return GeneratorLoss(Const(g, f)) }),
 		-(math.Log(sig(0.5))+math.Log(sig(-3)))/2, 1e-12)
+	near(t, "MinimaxGeneratorLoss", scalar(t, b, func(g *Graph) *Node { return MinimaxGeneratorLoss(Const(g, f)) }),
+		(math.Log(1-sig(0.5))+math.Log(1-sig(-3)))/2, 1e-12)
 }
 
 func TestQLikelihoods(t *testing.T) {

@@ -60,6 +60,13 @@ func GeneratorLoss(fakeLogits *Node) *Node {
 	return ReduceAllMean(Softplus(Neg(flatLogits("GeneratorLoss", fakeLogits))))
 }
 
+// MinimaxGeneratorLoss is the generator's side of the original saddle objective (Goodfellow et al. 2014),
+// E[log(1 − D(G(z)))] = −E softplus(logit), which the unrolled-GAN experiments of Metz et al. (2017) use; it
+// gives weak gradients where the discriminator rejects the samples, which is why GeneratorLoss is the default.
+func MinimaxGeneratorLoss(fakeLogits *Node) *Node {
+	return Neg(ReduceAllMean(Softplus(flatLogits("MinimaxGeneratorLoss", fakeLogits))))
+}
+
 // GaussianNLL is the InfoGAN continuous-code term −E log q(c | x) for a factorised Gaussian q with the given mean
 // [batch, m] and either a fixed standard deviation (logStd nil; std > 0) or per-element log std [batch, m]:
 // Σ_j [(c_j − μ_j)² / (2σ_j²) + log σ_j + ½ log 2π], averaged over the batch.

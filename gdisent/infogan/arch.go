@@ -169,15 +169,28 @@ func ConvArchitecture(c ConvConfig) (Architecture, error) {
 }
 
 // MLPArchitecture is a fully connected architecture for low-dimensional data such as the 2D Gaussian ring of
-// Metz et al. (2017): generator and discriminator trunk with `layers` hidden ReLU layers of `hidden` units; the
-// generator output is linear. The CR discriminator sees the two points concatenated.
+// Metz et al. (2017): generator and discriminator trunk with `layers` hidden ReLU layers of `hidden` units (tanh
+// with MLPConfig.Activation); the generator output is linear. The CR discriminator sees the two points concatenated.
 func MLPArchitecture(dataDim, hidden, layers int) (Architecture, error) {
+	return mlpArchitecture(MLPConfig{DataDim: dataDim, Hidden: hidden, Layers: layers})
+}
+
+func mlpArchitecture(c MLPConfig) (Architecture, error) {
+	dataDim, hidden, layers := c.DataDim, c.Hidden, c.Layers
 	if dataDim <= 0 || hidden <= 0 || layers <= 0 {
 		return Architecture{}, errors.Errorf("infogan.MLPArchitecture: sizes must be positive, got dim %d hidden %d layers %d", dataDim, hidden, layers)
 	}
+	act := activations.Relu
+	switch c.Activation {
+	case "", "relu":
+	case "tanh":
+		act = Tanh
+	default:
+		return Architecture{}, errors.Errorf(`infogan: MLP.Activation must be "relu" or "tanh", got %q`, c.Activation)
+	}
 	stack := func(ctx *context.Context, x *Node) *Node {
 		for i := range layers {
-			x = activations.Relu(nn.Dense(ctx.Inf("hidden%d", i), x, hidden).Done())
+			x = act(nn.Dense(ctx.Inf("hidden%d", i), x, hidden).Done())
 		}
 		return x
 	}

@@ -15,11 +15,18 @@ const (
 	ArchMLP  = "mlp"  // fully connected networks for low-dimensional data (MLP)
 )
 
-// MLPConfig sizes the fully connected architecture: DataDim-dimensional points, Layers hidden ReLU layers of
-// Hidden units in the generator and in the discriminator trunk.
+// MLPConfig sizes the fully connected architecture: DataDim-dimensional points, Layers hidden layers of Hidden
+// units in the generator and in the discriminator trunk, with Activation "relu" (the default) or "tanh".
 type MLPConfig struct {
 	DataDim, Hidden, Layers int
+	Activation              string
 }
+
+// Generator losses.
+const (
+	GLossNonSaturating = "non-saturating" // −E log D(G(z)) (Goodfellow et al. 2014), the default
+	GLossMinimax       = "minimax"        // E log(1 − D(G(z))), the saddle objective of the unrolled-GAN experiments
+)
 
 // Config is every hyperparameter of an InfoGAN, InfoGAN-CR, Unrolled InfoGAN or plain GAN (a latent without
 // codes). It is recorded in each checkpoint: Load rebuilds the model from it, and resuming refuses a changed one.
@@ -39,6 +46,7 @@ type Config struct {
 	LambdaInfoG    float64 // λ_info in the generator loss
 	QStd           float64 // fixed std of the Gaussian Q of continuous codes; 0 learns it
 	GSteps         int     // generator steps per iteration
+	GLoss          string  // GLossNonSaturating ("" too) or GLossMinimax
 
 	// InfoGAN-CR (Lin et al. 2020): λ_CR switches from 0 to LambdaCR at step CRStart (< 0: no CR). CRPretrain trains
 	// the CR discriminator before the switch too, as the official code does. The gap between the non-shared codes
@@ -102,14 +110,16 @@ func MNISTConfig() Config {
 	return c
 }
 
-// RingConfig is the unrolled-GAN experiment of Metz et al. (2017) on the 2D ring of 8 Gaussians: an MLP GAN
-// (2 hidden ReLU layers of 128), 64 normal noise dimensions and no codes, batch 256, G lr 1e-3, D lr 1e-4, Adam
-// β1 0.5; UnrollSteps K with Adam inner steps of lr 1e-4 (set K to unroll).
+// RingConfig is the unrolled-GAN experiment of Metz et al. (2017) on the 2D ring of 8 Gaussians, with the
+// settings of the authors' public notebook (github.com/poolio/unrolled_gan): MLP generator and discriminator of 2
+// tanh layers of 128 units, 256 normal noise dimensions and no codes, batch 512, the minimax generator loss, G lr
+// 1e-3, D lr 1e-4, Adam β1 0.5; UnrollSteps K with Adam inner steps of lr 1e-4 (set K to unroll). The notebook's
+// orthogonal initialisation (gain 1.4) is not reproduced: weights start from GoMLX's default initialiser.
 func RingConfig() Config {
 	c := DefaultConfig()
-	c.Arch, c.MLP, c.Conv = ArchMLP, MLPConfig{DataDim: 2, Hidden: 128, Layers: 2}, ConvConfig{}
-	c.Latent = gan.LatentSpec{Noise: 64, NoiseDist: gan.Normal}
-	c.BatchSize, c.GLearningRate, c.DLearningRate, c.GSteps = 256, 1e-3, 1e-4, 1
+	c.Arch, c.MLP, c.Conv = ArchMLP, MLPConfig{DataDim: 2, Hidden: 128, Layers: 2, Activation: "tanh"}, ConvConfig{}
+	c.Latent = gan.LatentSpec{Noise: 256, NoiseDist: gan.Normal}
+	c.BatchSize, c.GLearningRate, c.DLearningRate, c.GSteps, c.GLoss = 512, 1e-3, 1e-4, 1, GLossMinimax
 	c.LambdaInfoD, c.LambdaInfoG = 0, 0
 	c.UnrollLearningRate, c.UnrollOptimizer = 1e-4, gan.UnrollAdam
 	return c
@@ -139,6 +149,9 @@ func (c Config) Validate() error {
 		if m := c.MLP; m.DataDim < 1 || m.Hidden < 1 || m.Layers < 1 {
 			return errors.Errorf("infogan: MLP sizes must be >= 1, got DataDim %d, Hidden %d, Layers %d", m.DataDim, m.Hidden, m.Layers)
 		}
+		if a := c.MLP.Activation; a != "" && a != "relu" && a != "tanh" {
+			return errors.Errorf(`infogan: MLP.Activation must be "relu" or "tanh", got %q`, a)
+		}
 	default:
 		return errors.Errorf("infogan: Arch must be %q or %q, got %q", ArchConv, ArchMLP, c.Arch)
 	}
@@ -163,6 +176,8 @@ func (c Config) Validate() error {
 		return errors.Errorf("infogan: AdamBeta2 must be in [0, 1), got %g", c.AdamBeta2)
 	case c.GSteps < 1:
 		return errors.Errorf("infogan: GSteps must be >= 1, got %d", c.GSteps)
+	case c.GLoss != "" && c.GLoss != GLossNonSaturating && c.GLoss != GLossMinimax:
+		return errors.Errorf("infogan: GLoss must be %q or %q, got %q", GLossNonSaturating, GLossMinimax, c.GLoss)
 	case bad(c.GapStart) || c.GapStart < 0 || c.GapStart >= 2:
 		return errors.Errorf("infogan: GapStart must be in [0, 2), got %g", c.GapStart)
 	case c.GapEvery < 0 || c.GapTimes < 0:
@@ -200,7 +215,7 @@ func (c Config) clone() Config {
 // architecture builds the networks the config names.
 func (c Config) architecture() (Architecture, error) {
 	if c.Arch == ArchMLP {
-		return MLPArchitecture(c.MLP.DataDim, c.MLP.Hidden, c.MLP.Layers)
+		return mlpArchitecture(c.MLP)
 	}
 	return ConvArchitecture(c.Conv)
 }

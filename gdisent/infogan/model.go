@@ -268,11 +268,11 @@ func (m *Model) gStepFn(withCR bool) training.StepFn {
 				lg := m.dHead(ctx, m.trunk(ctx, Concatenate([]*Node{real, fake}, 0)))
 				return gan.DiscriminatorLossJoint(lg, b)
 			})
-			ganLoss = gan.GeneratorLoss(m.dHead(ctx, m.trunk(ctx, fake))) // against θ_D^K
+			ganLoss = m.gLoss(m.dHead(ctx, m.trunk(ctx, fake))) // against θ_D^K
 			restore()
 		} else {
 			h = m.trunk(ctx, fake)
-			ganLoss = gan.GeneratorLoss(m.dHead(ctx, h))
+			ganLoss = m.gLoss(m.dHead(ctx, h))
 		}
 		loss := ganLoss
 		if m.latent.NumCodes() > 0 || withCR { // else g_loss is the GAN loss itself
@@ -297,6 +297,14 @@ func (m *Model) gStepFn(withCR bool) training.StepFn {
 		gan.RestoreScope(ctx, g, m.crScope)
 		out.Minimize("g_loss", loss, m.gAdam)
 	}
+}
+
+// gLoss is the generator's GAN loss on the discriminator's logits for generated samples.
+func (m *Model) gLoss(fakeLogits *Node) *Node {
+	if m.cfg.GLoss == GLossMinimax {
+		return gan.MinimaxGeneratorLoss(fakeLogits)
+	}
+	return gan.GeneratorLoss(fakeLogits)
 }
 
 // crStepFn: inputs zA, zB, label. Before the switch the generator runs with inference batch norm, as in the
