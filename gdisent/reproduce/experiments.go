@@ -30,7 +30,7 @@ func Ring() Experiment {
 	e := Experiment{
 		Name:  "ring",
 		Title: "Unrolled GAN on the 2D ring of 8 Gaussians (Metz et al. 2017, Fig. 2)",
-		Scale: "25,000 steps, batch 256, the paper's MLP GAN; 2,500 samples scored",
+		Scale: "25,000 steps, batch 512, the authors' notebook settings (tanh MLPs, minimax loss) but default rather than orthogonal initialisation; 2,500 samples scored",
 		Sweeps: []sweep.Sweep{{Name: "gan", Kind: sweep.KindInfoGAN, Steps: 25_000, Seeds: []int64{1, 2, 3},
 			Params: map[string]any{"base": "ring", "data": "ring", "CheckpointEvery": 2500},
 			Grid:   map[string][]any{"UnrollSteps": {0, 5}}}},
