@@ -24,6 +24,7 @@ func runReproduce(args []string) error {
 	table := fs.Bool("table", false, "write the results table into -readme from the results directory and exit")
 	summarize := fs.Bool("summarize", false, "rewrite results.json and figures from the finished runs, without training")
 	readme := fs.String("readme", "README.md", "the `file` -table updates")
+	maxRuns := fs.Int("max-runs", 0, "stop after training this many runs (0: all), e.g. to take experiments in turns")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func runReproduce(args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("name an experiment (%s), or use -list / -table", strings.Join(reproduce.Names(), ", "))
 	}
-	opts := reproduce.Options{Results: *results, Work: *work, Reporter: training.NewTerminalReporter(os.Stderr),
+	opts := reproduce.Options{Results: *results, Work: *work, MaxRuns: *maxRuns, Reporter: training.NewTerminalReporter(os.Stderr),
 		Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "reproduce: "+f+"\n", a...) }}
 	for _, name := range fs.Args() {
 		e, err := reproduce.Get(name)

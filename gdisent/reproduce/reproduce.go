@@ -97,6 +97,9 @@ type Options struct {
 	Work     string            // default "runs/reproduce"
 	Reporter training.Reporter // nil: training.AutoReporter
 	Log      func(format string, args ...any)
+	// MaxRuns > 0 stops after that many runs were trained and scored in this call (the summary is still
+	// written), so that a queue can take experiments in turns.
+	MaxRuns int
 }
 
 func (o Options) withDefaults() Options {
@@ -120,6 +123,7 @@ func Run(e Experiment, opts Options) (*Results, error) {
 		return nil, err
 	}
 	outDir := filepath.Join(opts.Results, e.Name)
+	done := 0
 	for _, s := range e.Sweeps {
 		s.Dir = filepath.Join(opts.Work, e.Name, s.Name)
 		runs, err := s.Runs()
@@ -131,6 +135,10 @@ func Run(e Experiment, opts Options) (*Results, error) {
 			if _, err := os.Stat(path); err == nil {
 				continue
 			}
+			if opts.MaxRuns > 0 && done == opts.MaxRuns {
+				break
+			}
+			done++
 			opts.Log("%s/%s: run %s (%d steps)", e.Name, s.Name, run.ID, run.Steps)
 			start := time.Now()
 			if _, err := s.Run(run.Index, opts.Reporter); err != nil {
