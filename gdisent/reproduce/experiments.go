@@ -20,6 +20,7 @@ func init() {
 	Register("vae-dsprites", VAEDSprites)
 	Register("infogan-cr-dsprites", InfoGANCRDSprites)
 	Register("vae-infogan-mnist", VAEInfoGANMNIST)
+	Register("model-selection", ModelSelection)
 }
 
 // Ring is the mode-collapse experiment of Metz et al. 2017 ("Unrolled Generative Adversarial Networks", Fig. 2):

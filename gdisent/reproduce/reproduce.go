@@ -44,6 +44,9 @@ type Experiment struct {
 	Figures func(runs []RunResult, load func(RunResult) (training.Model, error), dir string) error
 	// Quick returns a tiny variant (same sweeps, a few steps) for tests and smoke runs.
 	Quick func() Experiment
+	// Pools, instead of Sweeps and Score, rank other experiments' finished runs without labels; each row's Sweep
+	// names a pool and its Where a selector.
+	Pools []Pool
 }
 
 // Row selects runs of one sweep by grid values and summarises one of their scores.
@@ -122,6 +125,9 @@ func Run(e Experiment, opts Options) (*Results, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
+	if len(e.Pools) > 0 {
+		return Summarize(e, opts)
+	}
 	outDir := filepath.Join(opts.Results, e.Name)
 	done := 0
 	for _, s := range e.Sweeps {
@@ -171,6 +177,13 @@ func Summarize(e Experiment, opts Options) (*Results, error) {
 		Written: time.Now().UTC().Format(time.RFC3339)}
 	if c := backend.Choose(); c.Config != "" {
 		res.Backend = c.Config
+	}
+	if len(e.Pools) > 0 {
+		runs, pending, err := runSelection(e.Pools, opts, opts.Log)
+		if err != nil {
+			return nil, err
+		}
+		res.Runs, res.Pending = runs, pending
 	}
 	for _, s := range e.Sweeps {
 		s.Dir = filepath.Join(opts.Work, e.Name, s.Name)
@@ -236,7 +249,9 @@ func summarizeRow(row Row, runs []RunResult) RowResult {
 		}
 	}
 	out.N = len(xs)
-	out.Mean, out.SD = meanSD(xs)
+	if out.N > 0 { // else Mean stays 0: N says there is no value (JSON has no NaN)
+		out.Mean, out.SD = meanSD(xs)
+	}
 	return out
 }
 
@@ -297,10 +312,14 @@ func meanSD(xs []float64) (mean, sd float64) {
 }
 
 func (e Experiment) validate() error {
-	if e.Name == "" || e.Score == nil || len(e.Sweeps) == 0 {
+	names := map[string]bool{}
+	if len(e.Pools) > 0 {
+		for _, p := range e.Pools {
+			names[p.Name] = true
+		}
+	} else if e.Name == "" || e.Score == nil || len(e.Sweeps) == 0 {
 		return errors.Errorf("reproduce: experiment %q needs a name, sweeps and a Score function", e.Name)
 	}
-	names := map[string]bool{}
 	for _, s := range e.Sweeps {
 		if s.Name == "" || names[s.Name] {
 			return errors.Errorf("reproduce: %s: every sweep needs a unique name, got %q", e.Name, s.Name)

@@ -3,6 +3,7 @@ package reproduce
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,8 +106,8 @@ func TestQuickVariantsScore(t *testing.T) {
 		t.Skip("trains a few tiny models of each family")
 	}
 	for _, n := range Names() {
-		if n == "ring" {
-			continue // TestRingQuick
+		if n == "ring" || n == "model-selection" {
+			continue // TestRingQuick, TestModelSelectionQuick
 		}
 		e, _ := Get(n)
 		res, err := Run(e.Quick(), Options{Results: t.TempDir(), Work: t.TempDir(), Reporter: training.Silent()})
@@ -121,5 +122,46 @@ func TestQuickVariantsScore(t *testing.T) {
 				t.Errorf("%s: row %q has no value (metric %q missing from %v)", n, row.Label, row.Metric, res.Runs[0].Scores)
 			}
 		}
+	}
+}
+
+// TestModelSelectionQuick trains a tiny InfoGAN-CR pool through its experiment, then ranks it: every selector's
+// pick is one of the pool's runs, scored by the pool's metrics; the pool without finished runs stays pending.
+func TestModelSelectionQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a pool of tiny InfoGAN-CR models")
+	}
+	opts := Options{Results: t.TempDir(), Work: t.TempDir(), Reporter: training.Silent()}
+	pool := InfoGANCRDSprites().Quick() // its infogan-cr sweep only
+	pool.Sweeps = pool.Sweeps[1:]
+	pool.Sweeps[0].Seeds = []int64{1, 2, 3}
+	pool.Rows = slices.DeleteFunc(pool.Rows, func(r Row) bool { return r.Sweep != "infogan-cr" })
+	if _, err := Run(pool, opts); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(ModelSelection().Quick(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pending) != 1 || !strings.Contains(res.Pending[0], "factorvae") {
+		t.Errorf("pending %v, want the FactorVAE pool", res.Pending)
+	}
+	filled := 0
+	for _, row := range res.Rows {
+		if strings.HasPrefix(row.Label, "infogan-cr pool") {
+			if row.N != 1 {
+				t.Errorf("row %q: %d values", row.Label, row.N)
+			}
+			filled++
+		} else if row.N != 0 {
+			t.Errorf("row %q of an unfinished pool has values", row.Label)
+		}
+	}
+	if filled != len(selectors)*len(tableMetrics) {
+		t.Errorf("%d InfoGAN-CR rows", filled)
+	}
+	b, err := os.ReadFile(filepath.Join(opts.Results, "model-selection", "infogan-cr", "selection.json"))
+	if err != nil || !strings.Contains(string(b), `"ModelCentrality": "seed=`) {
+		t.Errorf("selection.json: %s %v", b, err)
 	}
 }

@@ -1,0 +1,240 @@
+package reproduce
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/pkg/errors"
+
+	"github.com/gdisent/gdisent/gdisent/metrics"
+	"github.com/gdisent/gdisent/gdisent/selection"
+	"github.com/gdisent/gdisent/gdisent/sweep"
+	"github.com/gdisent/gdisent/gdisent/training"
+)
+
+// Pool is a pool of finished runs of another experiment's sweep, ranked without labels.
+type Pool struct {
+	Name       string // e.g. "infogan-cr"
+	Experiment string // the experiment that trains the pool, e.g. "infogan-cr-dsprites"
+	Sweep      string // its sweep
+	// Centrality is the FactorVAE-metric configuration of ModelCentrality (Lin et al. 2020's protocol, usually
+	// with fewer groups for a CPU); Inputs the number of shared inputs for UDR (Duan et al. 2020).
+	Centrality metrics.Config
+	Inputs     int
+	MinRuns    int // selection waits until the pool has this many finished runs
+}
+
+// Selectors, in table order.
+var selectors = []string{"ModelCentrality", "UDR Lasso", "UDR Spearman", "supervised best"}
+
+// selectionFile is what a pool's selection stores: the runs, each selector's pick and the scores.
+type selectionFile struct {
+	Runs       []string                   `json:"runs"`
+	Picks      map[string]string          `json:"picks"` // selector → run id
+	Centrality selection.CentralityResult `json:"model_centrality"`
+	UDRLasso   selection.UDRResult        `json:"udr_lasso"`
+	UDRSpear   selection.UDRResult        `json:"udr_spearman"`
+}
+
+// runSelection ranks each pool once its finished runs are there (again when the set of runs changes) and returns
+// one RunResult per pool and selector: the picked run's scores under that selector's name.
+func runSelection(pools []Pool, opts Options, log func(string, ...any)) ([]RunResult, []string, error) {
+	var out []RunResult
+	var pending []string
+	for _, p := range pools {
+		src, err := Get(p.Experiment)
+		if err != nil {
+			return nil, nil, err
+		}
+		var sw *sweep.Sweep
+		for i := range src.Sweeps {
+			if src.Sweeps[i].Name == p.Sweep {
+				sw = &src.Sweeps[i]
+			}
+		}
+		if sw == nil {
+			return nil, nil, errors.Errorf("pool %s: experiment %s has no sweep %q", p.Name, p.Experiment, p.Sweep)
+		}
+		sw.Dir = filepath.Join(opts.Work, src.Name, sw.Name)
+		runs, err := sw.Runs()
+		if err != nil {
+			return nil, nil, err
+		}
+		var finished []RunResult
+		for _, run := range runs {
+			b, err := os.ReadFile(scorePath(filepath.Join(opts.Results, src.Name), sw.Name, run.ID))
+			if err != nil {
+				continue
+			}
+			var rr RunResult
+			if err := json.Unmarshal(b, &rr); err != nil {
+				return nil, nil, errors.Wrapf(err, "pool %s: score of %s", p.Name, run.ID)
+			}
+			if _, err := os.Stat(run.CheckpointDir()); err != nil {
+				continue // scored elsewhere: its checkpoints are not on this machine
+			}
+			finished = append(finished, rr)
+		}
+		if len(finished) < max(2, p.MinRuns) {
+			pending = append(pending, fmt.Sprintf("pool %s: %d of %d runs finished here", p.Name, len(finished), max(2, p.MinRuns)))
+			continue
+		}
+		ids := make([]string, len(finished))
+		for i, r := range finished {
+			ids[i] = r.ID
+		}
+		path := filepath.Join(opts.Results, "model-selection", p.Name, "selection.json")
+		var sel selectionFile
+		if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &sel) == nil && slices.Equal(sel.Runs, ids) {
+			log("pool %s: selection of %d runs already done", p.Name, len(ids))
+		} else {
+			log("pool %s: ranking %d runs", p.Name, len(ids))
+			if sel, err = rankPool(sw, p, finished); err != nil {
+				return nil, nil, errors.WithMessagef(err, "pool %s", p.Name)
+			}
+			if err := writeJSON(path, sel); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, name := range selectors {
+			pick := sel.Picks[name]
+			for _, r := range finished {
+				if r.ID == pick || name == "supervised best" {
+					scores := r.Scores
+					if name == "supervised best" {
+						scores = bestPerMetric(finished)
+					}
+					out = append(out, RunResult{Sweep: p.Name, ID: name + ":" + pick, Seed: r.Seed, Steps: r.Steps,
+						Params: map[string]any{"selector": name}, Scores: scores})
+					break
+				}
+			}
+		}
+	}
+	return out, pending, nil
+}
+
+// bestPerMetric is, per metric, the best score in the pool: what hyperparameter tuning with the labels could pick.
+func bestPerMetric(runs []RunResult) map[string]float64 {
+	best := map[string]float64{}
+	for _, r := range runs {
+		for k, v := range r.Scores {
+			if cur, ok := best[k]; !ok || v > cur {
+				best[k] = v
+			}
+		}
+	}
+	return best
+}
+
+// rankPool loads the pool's models and ranks them with ModelCentrality and both UDR variants.
+func rankPool(sw *sweep.Sweep, p Pool, finished []RunResult) (selectionFile, error) {
+	sel := selectionFile{Picks: map[string]string{}}
+	models := make([]selection.Model, len(finished))
+	var first sweep.Run
+	for i, r := range finished {
+		run, err := sw.RunByID(r.ID)
+		if err != nil {
+			return sel, err
+		}
+		if i == 0 {
+			first = run
+		}
+		m, err := sw.LoadRun(run)
+		if err != nil {
+			return sel, errors.WithMessagef(err, "loading %s", r.ID)
+		}
+		models[i] = m
+		sel.Runs = append(sel.Runs, r.ID)
+	}
+	mc := p.Centrality
+	c, err := selection.ModelCentrality(models, selection.CentralityConfig{Metric: &mc})
+	if err != nil {
+		return sel, err
+	}
+	sel.Centrality = c
+	sel.Picks["ModelCentrality"] = sel.Runs[c.Best]
+	ds, err := sweep.Dataset(first)
+	if err != nil {
+		return sel, err
+	}
+	images, err := ds.SampleImages(rand.New(rand.NewPCG(2020, 0x0d7)), p.Inputs)
+	if err != nil {
+		return sel, err
+	}
+	reps, err := selection.Representations(models, images, p.Inputs, 0)
+	if err != nil {
+		return sel, err
+	}
+	for _, m := range []selection.UDRMethod{selection.UDRLasso, selection.UDRSpearman} {
+		u, err := selection.UDR(reps, selection.UDRConfig{Method: m})
+		if err != nil {
+			return sel, err
+		}
+		if m == selection.UDRLasso {
+			sel.UDRLasso, sel.Picks["UDR Lasso"] = u, sel.Runs[u.Best]
+		} else {
+			sel.UDRSpear, sel.Picks["UDR Spearman"] = u, sel.Runs[u.Best]
+		}
+	}
+	sel.Picks["supervised best"] = "per metric"
+	return sel, nil
+}
+
+// ModelSelection is Table 3 of Lin et al. 2020: on a pool of InfoGAN-CR runs and a pool of FactorVAE (γ = 40)
+// runs (from the infogan-cr-dsprites and vae-dsprites experiments), the model ModelCentrality picks, the models
+// UDR Lasso and UDR Spearman pick (Duan et al. 2020), and the best score of the pool per metric (the supervised
+// choice), each scored by all seven metrics.
+func ModelSelection() Experiment {
+	mc := metrics.InfoGANCRConfig()
+	mc.NumGroups, mc.GroupSize, mc.NumVariance = 100, 64, 10_000
+	pools := []Pool{
+		{Name: "infogan-cr", Experiment: "infogan-cr-dsprites", Sweep: "infogan-cr", Centrality: mc, Inputs: 1000, MinRuns: 8},
+		{Name: "factorvae", Experiment: "vae-dsprites", Sweep: "factorvae-40", Centrality: mc, Inputs: 1000, MinRuns: 8},
+	}
+	paper := map[string]map[string]map[string]string{
+		"factorvae": {
+			"UDR Lasso":       {metrics.NameFactorVAE: "0.81 ± .00", metrics.NameDCI: "0.70 ± .01", metrics.NameSAP: "0.56 ± .00", metrics.NameExplicitness: "0.79 ± .00", metrics.NameModularity: "0.78 ± .00", metrics.NameMIG: "0.40 ± .00", metrics.NameBetaVAE: "0.84 ± .00"},
+			"UDR Spearman":    {metrics.NameFactorVAE: "0.79 ± .00", metrics.NameDCI: "0.73 ± .00", metrics.NameSAP: "0.53 ± .01", metrics.NameExplicitness: "0.79 ± .00", metrics.NameModularity: "0.77 ± .00", metrics.NameMIG: "0.40 ± .01", metrics.NameBetaVAE: "0.79 ± .00"},
+			"ModelCentrality": {metrics.NameFactorVAE: "0.84 ± .00", metrics.NameDCI: "0.73 ± .01", metrics.NameSAP: "0.58 ± .00", metrics.NameExplicitness: "0.80 ± .00", metrics.NameModularity: "0.82 ± .00", metrics.NameMIG: "0.37 ± .00", metrics.NameBetaVAE: "0.86 ± .00"},
+		},
+		"infogan-cr": {
+			"UDR Lasso":       {metrics.NameFactorVAE: "0.86 ± .01", metrics.NameDCI: "0.68 ± .01", metrics.NameSAP: "0.49 ± .01", metrics.NameExplicitness: "0.84 ± .00", metrics.NameModularity: "0.96 ± .00", metrics.NameMIG: "0.30 ± .01", metrics.NameBetaVAE: "0.92 ± .01"},
+			"UDR Spearman":    {metrics.NameFactorVAE: "0.84 ± .01", metrics.NameDCI: "0.67 ± .01", metrics.NameSAP: "0.53 ± .01", metrics.NameExplicitness: "0.84 ± .00", metrics.NameModularity: "0.96 ± .00", metrics.NameMIG: "0.31 ± .01", metrics.NameBetaVAE: "0.90 ± .01"},
+			"ModelCentrality": {metrics.NameFactorVAE: "0.92 ± .00", metrics.NameDCI: "0.77 ± .00", metrics.NameSAP: "0.65 ± .00", metrics.NameExplicitness: "0.87 ± .00", metrics.NameModularity: "0.99 ± .00", metrics.NameMIG: "0.45 ± .00", metrics.NameBetaVAE: "0.99 ± .00"},
+		},
+	}
+	e := Experiment{
+		Name:  "model-selection",
+		Title: "Unsupervised model selection on dSprites: ModelCentrality vs UDR (Lin et al. 2020, Table 3)",
+		Scale: "the pools of the infogan-cr-dsprites (8 runs) and vae-dsprites FactorVAE γ = 40 (8 runs) experiments; " +
+			"ModelCentrality with 100 groups of 64 and 10,000 variance samples (paper: 500 of 100, 73,728); UDR on 1,000 inputs",
+		Pools: pools,
+	}
+	for _, p := range pools {
+		for _, s := range selectors {
+			for _, name := range tableMetrics {
+				e.Rows = append(e.Rows, Row{Label: p.Name + " pool, " + s + ": " + name, Sweep: p.Name,
+					Where: map[string]any{"selector": s}, Metric: scoreKey(name), Paper: paper[p.Name][s][name],
+					Reading: "the picked model's score (one pick: no spread)"})
+			}
+		}
+	}
+	e.Quick = func() Experiment {
+		q := ModelSelection()
+		for i := range q.Pools {
+			q.Pools[i].Centrality.NumGroups, q.Pools[i].Centrality.GroupSize, q.Pools[i].Centrality.NumVariance = 10, 8, 64
+			q.Pools[i].Inputs, q.Pools[i].MinRuns = 32, 2
+		}
+		q.Quick = nil
+		return q
+	}
+	return e
+}
+
+// The training.Model in a pool must be a selection.Model.
+var _ selection.Model = training.Model(nil)
