@@ -87,3 +87,24 @@ func TestNotebookShowAndRunDir(t *testing.T) {
 		t.Errorf("run dirs %q and %q", full, quick)
 	}
 }
+
+// TestShowResults: a finished experiment is found under $GDISENT_ROOT/results and shown; a missing one says how
+// to run it.
+func TestShowResults(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("GDISENT_ROOT", root)
+	if ShowResults("ring") {
+		t.Fatal("ShowResults found results in an empty tree")
+	}
+	dir := filepath.Join(root, "results", "ring")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), []byte(`{"name": "ring", "title": "Ring",
+		"rows": [{"Label": "K = 5", "Mean": 8, "N": 3}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !ShowResults("ring") {
+		t.Fatal("ShowResults did not find results/ring/results.json")
+	}
+}

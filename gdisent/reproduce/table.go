@@ -3,6 +3,7 @@ package reproduce
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"math"
 	"os"
 	"path/filepath"
@@ -80,4 +81,43 @@ func UpdateReadme(path, table string) error {
 	}
 	s = s[:i+len(TableBegin)] + "\n\n" + table + s[j:]
 	return errors.WithStack(os.WriteFile(path, []byte(s), 0o644))
+}
+
+// HTML renders one experiment's results as an HTML table (for notebooks), with the same columns as Table.
+func HTML(r Results) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<div style="font-family:sans-serif;font-size:13px"><b>%s</b><br>`, html.EscapeString(r.Title))
+	fmt.Fprintf(&b, `<span style="color:#555">Scale: %s. Backend %s on %s, commit %.12s, %d runs finished`,
+		html.EscapeString(r.Scale), html.EscapeString(r.Backend), html.EscapeString(r.CPU), r.Commit, len(r.Runs))
+	if len(r.Pending) > 0 {
+		fmt.Fprintf(&b, ", %d still to run", len(r.Pending))
+	}
+	b.WriteString(`.</span><table style="border-collapse:collapse;margin-top:6px">`)
+	b.WriteString(`<tr><th style="text-align:left">row</th><th>ours (mean ± sd)</th><th>runs</th><th>published</th><th style="text-align:left">reading</th></tr>`)
+	for _, row := range r.Rows {
+		ours := "—"
+		if row.N > 0 {
+			ours = fmt.Sprintf("%.3f ± %.3f", row.Mean, row.SD)
+		}
+		paper := row.Paper
+		if paper == "" {
+			paper = "—"
+		}
+		fmt.Fprintf(&b, `<tr><td style="padding:2px 8px">%s</td><td style="padding:2px 8px;text-align:right">%s</td>`+
+			`<td style="padding:2px 8px;text-align:right">%d</td><td style="padding:2px 8px;text-align:right">%s</td>`+
+			`<td style="padding:2px 8px;color:#555">%s</td></tr>`, html.EscapeString(row.Label), ours, row.N,
+			html.EscapeString(paper), html.EscapeString(row.Reading))
+	}
+	b.WriteString("</table></div>")
+	return b.String()
+}
+
+// Read reads results/<name>/results.json under dir.
+func Read(dir, name string) (Results, error) {
+	var r Results
+	b, err := os.ReadFile(filepath.Join(dir, name, "results.json"))
+	if err != nil {
+		return r, errors.Wrapf(err, "no finished results for %s (run `gdisent reproduce %s`)", name, name)
+	}
+	return r, errors.Wrapf(json.Unmarshal(b, &r), "parsing the results of %s", name)
 }
