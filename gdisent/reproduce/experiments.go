@@ -35,7 +35,8 @@ func Ring() Experiment {
 		Sweeps: []sweep.Sweep{{Name: "gan", Kind: sweep.KindInfoGAN, Steps: 25_000, Seeds: []int64{1, 2, 3},
 			Params: map[string]any{"base": "ring", "data": "ring", "CheckpointEvery": 2500},
 			Grid:   map[string][]any{"UnrollSteps": {0, 5}}}},
-		Score: ringScore,
+		Score:   ringScore,
+		Figures: ringFigures,
 		Rows: []Row{
 			{Label: "K = 0: modes covered (of 8)", Sweep: "gan", Where: map[string]any{"UnrollSteps": 0}, Metric: "modes_covered",
 				Paper: "collapses to one mode at a time", Reading: "how many modes the collapsed generator still touches at the last step"},

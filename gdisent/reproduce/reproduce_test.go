@@ -32,6 +32,11 @@ func TestRingQuick(t *testing.T) {
 	if res.Commit == "" || res.CPU == "" || res.Backend == "" {
 		t.Errorf("provenance missing: %+v", res)
 	}
+	for _, ext := range []string{"png", "svg", "pdf"} {
+		if _, err := os.Stat(filepath.Join(opts.Results, "ring", "ring."+ext)); err != nil {
+			t.Errorf("ring figure: %v", err)
+		}
+	}
 	keep := filepath.Join(opts.Results, "ring", "gan", "UnrollSteps=0_seed=1", "score.json")
 	gone := filepath.Join(opts.Results, "ring", "gan", "UnrollSteps=5_seed=2")
 	before, err := os.Stat(keep)

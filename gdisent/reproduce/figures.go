@@ -1,0 +1,105 @@
+package reproduce
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+
+	"github.com/pkg/errors"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/gdisent/gdisent/data"
+	"github.com/gdisent/gdisent/gdisent/infogan"
+	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/plots"
+)
+
+// saveFigure writes a figure as PNG, SVG and PDF.
+func saveFigure(p *plot.Plot, w, h vg.Length, dir, name string) error {
+	for _, ext := range []string{"png", "svg", "pdf"} {
+		if err := plots.Save(p, w, h, filepath.Join(dir, name+"."+ext)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstSeedPerGroup returns, for each distinct value of the grid parameter key, the finished run with the lowest
+// seed, ordered by that value.
+func firstSeedPerGroup(runs []RunResult, key string) []RunResult {
+	best := map[string]RunResult{}
+	for _, r := range runs {
+		k := fmt.Sprint(r.Params[key])
+		if b, ok := best[k]; !ok || r.Seed < b.Seed {
+			best[k] = r
+		}
+	}
+	out := make([]RunResult, 0, len(best))
+	for _, r := range best {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, _ := toFloat(out[i].Params[key])
+		b, _ := toFloat(out[j].Params[key])
+		return a < b
+	})
+	return out
+}
+
+// ringFigures draws, for the first seed of each K, 2,500 generated points over the real ring, side by side with
+// matched axes (Metz et al. 2017, Fig. 2's last column).
+func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error), dir string) error {
+	ring := data.NewRing()
+	real, _, err := ring.SampleSeed(7, 2500)
+	if err != nil {
+		return err
+	}
+	var panels []*plot.Plot
+	for _, r := range firstSeedPerGroup(runs, "UnrollSteps") {
+		m, err := load(r)
+		if err != nil {
+			return err
+		}
+		g, ok := m.(*infogan.Model)
+		if !ok {
+			return errors.Errorf("ring figure: want an infogan model, got %T", m)
+		}
+		lat, err := g.Latent().Sample(rand.New(rand.NewPCG(2017, 8)), 2500)
+		if err != nil {
+			return err
+		}
+		pts, err := g.GenerateBatch(lat)
+		if err != nil {
+			return err
+		}
+		p, err := plots.Scatter2D(fmt.Sprintf("K = %v (seed %d): %v of 8 modes", r.Params["UnrollSteps"], r.Seed, r.Scores["modes_covered"]),
+			plots.Series{Name: "data", X: column(real, 0), Y: column(real, 1)},
+			plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)})
+		if err != nil {
+			return err
+		}
+		panels = append(panels, p)
+	}
+	if len(panels) == 0 {
+		return nil
+	}
+	if err := plots.ShareAxes(panels...); err != nil {
+		return err
+	}
+	fig, err := plots.Panels("Unrolled GAN on the ring after 25,000 steps", len(panels), panels...)
+	if err != nil {
+		return err
+	}
+	return saveFigure(fig, vg.Length(len(panels))*3.5*vg.Inch, 3.8*vg.Inch, dir, "ring")
+}
+
+// column extracts coordinate c of flat 2D points.
+func column(pts []float32, c int) []float64 {
+	out := make([]float64, len(pts)/2)
+	for i := range out {
+		out[i] = float64(pts[2*i+c])
+	}
+	return out
+}
