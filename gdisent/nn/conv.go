@@ -1,5 +1,5 @@
 // Package nn holds convolutional building blocks for GANs/VAEs on GoMLX, in NHWC layout and float32 (float64
-// works too): Conv, ConvTranspose, Dense, BatchNorm and spectral normalisation.
+// works too): Conv, ConvTranspose, Dense, BatchNorm, spectral normalisation and nearest upsampling.
 //
 // Convolutions are computed as im2col — a Gather of input patches followed by one DotGeneral — rather than with
 // GoMLX's ConvGeneral, because:
