@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/ml/context"
 )
 
 // TestUpsampleNearest checks the values against a loop and the gradient against block sums of the cotangent.
@@ -57,5 +58,31 @@ func TestUpsampleNearestErrors(t *testing.T) {
 		if p == nil || !strings.Contains(fmt.Sprint(p), c.want) {
 			t.Errorf("dims %v factor %d: got panic %v, want one containing %q", c.dims, c.factor, p, c.want)
 		}
+	}
+}
+
+// TestConvTransposeOutputPadding checks PyTorch's output_padding (k3 s2 p1 op1 doubles the size) against the naive
+// scatter loop, whose extra bottom/right rows are a smaller end padding, and rejects op > padding.
+func TestConvTransposeOutputPadding(t *testing.T) {
+	ctx := context.New()
+	r := rand.New(rand.NewPCG(5, 5))
+	xd := []int{2, 5, 4, 3}
+	xv := randSlice(r, prod(xd))
+	out := context.MustExecOnce(testBackend, ctx, func(ctx *context.Context, x *Node) *Node {
+		return ConvTranspose(ctx, x, 2).Kernel(3).Stride(2).Padding(1).OutputPadding(1).Done()
+	}, tensorOf(xv, xd))
+	if got := fmt.Sprint(out.Shape().Dimensions); got != "[2 10 8 2]" {
+		t.Fatalf("output dims %s, want [2 10 8 2]", got)
+	}
+	k := ctx.GetVariableByScopeAndName("/conv_transpose", "weights")
+	want, _ := naiveConvTranspose2D(xv, xd, values(k.MustValue()), []int{3, 3, 3, 2}, 2, [2][2]int{{1, 0}, {1, 0}})
+	assertClose(t, "output padding vs naive", values(out), want, 1e-12)
+	err := catch(func() {
+		context.MustExecOnce(testBackend, context.New(), func(ctx *context.Context, x *Node) *Node {
+			return ConvTranspose(ctx, x, 2).Kernel(3).Stride(2).Padding(0).OutputPadding(1).Done()
+		}, tensorOf(xv, xd))
+	})
+	if err == nil || !strings.Contains(err.Error(), "OutputPadding") {
+		t.Errorf("op > padding: got %v, want an error naming OutputPadding", err)
 	}
 }
