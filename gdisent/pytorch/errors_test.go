@@ -303,3 +303,29 @@ func TestHalfToFloat32(t *testing.T) {
 		t.Errorf("infinity or NaN decoded wrongly")
 	}
 }
+
+// FuzzParseSafetensors: arbitrary bytes give a state dict whose tensors match their shapes, or an error; never a
+// panic or an allocation beyond the input's size.
+func FuzzParseSafetensors(f *testing.F) {
+	var buf bytes.Buffer
+	sd := StateDict{"w": {DType: "F32", Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}}
+	if err := WriteSafetensors(&buf, sd, map[string]string{"format": "pt"}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	if raw, err := os.ReadFile(filepath.Join("testdata", "dtypes.safetensors")); err == nil {
+		f.Add(raw)
+	}
+	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":{\"dtype\":\"BF16\"}}"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		sd, _, err := ParseSafetensors(raw)
+		if err != nil {
+			return
+		}
+		for name, tensor := range sd {
+			if tensor.Len() != len(tensor.Data) || len(tensor.Data) > len(raw) {
+				t.Fatalf("%q: %d values for shape %v from %d bytes", name, len(tensor.Data), tensor.Shape, len(raw))
+			}
+		}
+	})
+}
