@@ -3,6 +3,7 @@ package pytorch
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/pkg/errors"
@@ -181,8 +182,9 @@ func (c Config) resolve() (*resolved, error) {
 	if c.Scope == "" {
 		c.Scope = "/generator"
 	}
-	if c.Scope[0] != '/' {
-		c.Scope = "/" + c.Scope
+	c.Scope = "/" + strings.Trim(c.Scope, "/")
+	if c.Scope == "/" {
+		return fail("Scope %q must name a context scope, e.g. \"/generator\"", c.Scope)
 	}
 	if c.DType == dtypes.InvalidDType {
 		c.DType = dtypes.Float32
@@ -294,6 +296,9 @@ func (c Config) resolve() (*resolved, error) {
 	r.specs = r.tensorSpecs()
 	seen := map[string]bool{}
 	for _, s := range r.specs {
+		if strings.Contains(s.Name, "/") || strings.HasPrefix(s.Name, ".") {
+			return fail("tensor name %q: layer names must be non-empty and contain no '/'", s.Name)
+		}
 		if seen[s.Name] {
 			return fail("two layers are named %q: check the Name and NormName fields", s.Name)
 		}

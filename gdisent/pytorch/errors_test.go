@@ -130,10 +130,12 @@ func TestConfigErrors(t *testing.T) {
 		"only defined for ConvTranspose2d": mod(func(c *Config) {
 			c.Blocks[1].Kind, c.Blocks[1].OutputPadding = Conv2d, 1
 		}),
-		"gives no output":      mod(func(c *Config) { c.Blocks[0].Kind = Conv2d }),
-		"two layers are named": mod(func(c *Config) { c.Blocks[1].Name = "main.0" }),
-		"DType":                mod(func(c *Config) { c.DType = 3 }),
-		"Linear":               mod(func(c *Config) { c.Linear = &Linear{Channels: 4} }),
+		"gives no output":           mod(func(c *Config) { c.Blocks[0].Kind = Conv2d }),
+		"two layers are named":      mod(func(c *Config) { c.Blocks[1].Name = "main.0" }),
+		"DType":                     mod(func(c *Config) { c.DType = 3 }),
+		"contain no '/'":            mod(func(c *Config) { c.Blocks[0].Name = "a/b" }),
+		"must name a context scope": mod(func(c *Config) { c.Scope = "/" }),
+		"Linear":                    mod(func(c *Config) { c.Linear = &Linear{Channels: 4} }),
 	} {
 		if _, err := c.Tensors(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want an error containing %q", err, want)
