@@ -1,5 +1,5 @@
 // Package nn holds convolutional building blocks for GANs/VAEs on GoMLX, in NHWC layout and float32 (float64
-// works too): Conv, ConvTranspose, Dense, BatchNorm and spectral normalisation.
+// works too): Conv, ConvTranspose, Dense, BatchNorm, spectral normalisation and nearest upsampling.
 //
 // Convolutions are computed as im2col — a Gather of input patches followed by one DotGeneral — rather than with
 // GoMLX's ConvGeneral, because:
@@ -34,6 +34,7 @@ type ConvBuilder struct {
 	kernel      int
 	stride      int
 	padding     int
+	outPadding  int
 	same        bool
 	bias        bool
 	spectral    bool
@@ -65,6 +66,11 @@ func (b *ConvBuilder) Stride(s int) *ConvBuilder { b.stride = s; return b }
 
 // Padding sets explicit symmetric zero padding (for ConvTranspose: PyTorch's padding, i.e. cropping).
 func (b *ConvBuilder) Padding(p int) *ConvBuilder { b.padding, b.same = p, false; return b }
+
+// OutputPadding adds op rows and columns at the bottom and right of a ConvTranspose output (PyTorch's
+// output_padding): the output is (H-1)*stride - 2*padding + kernel + op. It crops op less at the end, so it must
+// not exceed the padding.
+func (b *ConvBuilder) OutputPadding(op int) *ConvBuilder { b.outPadding = op; return b }
 
 // PaddingSame pads so the output spatial size is ceil(H/stride) for Conv (TensorFlow "SAME"; extra padding goes
 // at the end) or H*stride for ConvTranspose (which needs kernel >= stride).
@@ -100,8 +106,13 @@ func (b *ConvBuilder) Done() *Node {
 	if b.padding < 0 {
 		panicf("%s: padding must be >= 0, got %d", b.name, b.padding)
 	}
+	if b.outPadding != 0 && (!b.transposed || b.same || b.outPadding < 0 || b.outPadding > b.padding) {
+		panicf("%s: OutputPadding %d needs a ConvTranspose with explicit Padding >= it (padding %d)", b.name,
+			b.outPadding, b.padding)
+	}
 	k, s := b.kernel, b.stride
-	pads := [2][2]int{{b.padding, b.padding}, {b.padding, b.padding}}
+	end := b.padding - b.outPadding
+	pads := [2][2]int{{b.padding, end}, {b.padding, end}}
 	if b.same {
 		for axis := range 2 {
 			n := x.Shape().Dimensions[1+axis]
