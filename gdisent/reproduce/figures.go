@@ -57,7 +57,9 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 		return err
 	}
 	var panels []*plot.Plot
+	steps := 0
 	for _, r := range firstSeedPerGroup(runs, "UnrollSteps") {
+		steps = r.Steps
 		m, err := load(r)
 		if err != nil {
 			return err
@@ -75,8 +77,8 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 			return err
 		}
 		p, err := plots.Scatter2D(fmt.Sprintf("K = %v (seed %d): %v of 8 modes", r.Params["UnrollSteps"], r.Seed, r.Scores["modes_covered"]),
-			plots.Series{Name: "data", X: column(real, 0), Y: column(real, 1)},
-			plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)})
+			plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)},
+			plots.Series{Name: "data", X: column(real, 0), Y: column(real, 1)})
 		if err != nil {
 			return err
 		}
@@ -88,7 +90,7 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 	if err := plots.ShareAxes(panels...); err != nil {
 		return err
 	}
-	fig, err := plots.Panels("Unrolled GAN on the ring after 25,000 steps", len(panels), panels...)
+	fig, err := plots.Panels(fmt.Sprintf("Unrolled GAN on the ring after %d steps", steps), len(panels), panels...)
 	if err != nil {
 		return err
 	}
