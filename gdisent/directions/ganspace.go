@@ -1,6 +1,8 @@
 package directions
 
 import (
+	"github.com/gdisent/gdisent/gdisent/training"
+
 	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/backends"
@@ -24,7 +26,7 @@ type GANSpaceConfig struct {
 // SampleFeatures draws n latents z ~ N(0, I) with a seeded Go RNG and returns them with the flattened features
 // feat(z) (n×P), computed in batches.
 func SampleFeatures(b backends.Backend, ctx *context.Context, feat Generator, dim, n, batch int, dt dtypes.DType, seed uint64) (z, f *mat.Dense, err error) {
-	defer catch(&err, "directions: sampling features")
+	defer training.Recover(&err, "directions: sampling features")
 	if err := backendOK(b); err != nil {
 		return nil, nil, err
 	}

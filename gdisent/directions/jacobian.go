@@ -1,6 +1,8 @@
 package directions
 
 import (
+	"github.com/gdisent/gdisent/gdisent/training"
+
 	"math"
 	"math/rand/v2"
 
@@ -82,7 +84,7 @@ type JacobianTool struct {
 
 // NewJacobianTool prepares the executors for G with latent dimension dim.
 func NewJacobianTool(b backends.Backend, ctx *context.Context, gen Generator, dim int, opts JacobianOptions) (t *JacobianTool, err error) {
-	defer catch(&err, "directions: NewJacobianTool")
+	defer training.Recover(&err, "directions: NewJacobianTool")
 	if err := backendOK(b); err != nil {
 		return nil, err
 	}
@@ -133,7 +135,7 @@ func repeat(z []float64, n int) []float64 {
 
 // Forward returns G(z) flattened, for one latent.
 func (t *JacobianTool) Forward(z []float64) (out []float64, err error) {
-	defer catch(&err, "directions: Forward")
+	defer training.Recover(&err, "directions: Forward")
 	if err := t.checkZ(z); err != nil {
 		return nil, err
 	}
@@ -151,7 +153,7 @@ func (t *JacobianTool) Forward(z []float64) (out []float64, err error) {
 
 // JTJColumns returns JᵀJ V at z for V (D×k), as a D×k matrix.
 func (t *JacobianTool) JTJColumns(z []float64, v *mat.Dense) (out *mat.Dense, err error) {
-	defer catch(&err, "directions: JTJColumns")
+	defer training.Recover(&err, "directions: JTJColumns")
 	if err := t.checkZ(z); err != nil {
 		return nil, err
 	}
@@ -186,7 +188,7 @@ func (t *JacobianTool) JTJColumns(z []float64, v *mat.Dense) (out *mat.Dense, er
 // Matrix returns the full Jacobian J (P×D) at z by stacking VJPs with one-hot u (in chunks of 256 rows).
 // Meant for small outputs and for checking; TopK never forms J.
 func (t *JacobianTool) Matrix(z []float64) (j *mat.Dense, err error) {
-	defer catch(&err, "directions: Jacobian matrix")
+	defer training.Recover(&err, "directions: Jacobian matrix")
 	out, err := t.Forward(z)
 	if err != nil {
 		return nil, err
@@ -234,7 +236,7 @@ type SVD struct {
 // iteration on JᵀJ with QR re-orthonormalisation and a final Rayleigh–Ritz step (Khrulkov & Oseledets 2018;
 // Ramesh et al. 2018). start (D×k, optional) warm-starts the iteration.
 func (t *JacobianTool) TopK(z []float64, k int, start *mat.Dense) (s SVD, err error) {
-	defer catch(&err, "directions: TopK")
+	defer training.Recover(&err, "directions: TopK")
 	if k <= 0 || k > t.dim {
 		return SVD{}, errors.Errorf("directions: TopK: k=%d must be in [1, D=%d]", k, t.dim)
 	}
@@ -350,7 +352,7 @@ func LinearTrajectory(z0, v []float64, step float64, n int) ([][]float64, error)
 // sign s_t chosen to agree with the previous step; n steps each way. It returns the 2n+1 latents in order, from
 // the negative end through z0 to the positive end.
 func (t *JacobianTool) CurvedTrajectory(z0 []float64, step float64, n int) (path [][]float64, err error) {
-	defer catch(&err, "directions: CurvedTrajectory")
+	defer training.Recover(&err, "directions: CurvedTrajectory")
 	if err := t.checkZ(z0); err != nil {
 		return nil, err
 	}

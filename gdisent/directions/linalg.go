@@ -1,6 +1,8 @@
 package directions
 
 import (
+	"github.com/gdisent/gdisent/gdisent/training"
+
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -59,7 +61,7 @@ func SeFa(w *mat.Dense, k int, opts SeFaOptions) (Directions, error) {
 // kernel [kh, kw, in, out] (as for a DCGAN whose first layer is a transposed conv on a 1×1 z map) is flattened to
 // [in, kh·kw·out]. inAxis overrides which axis is D (use -1 for the default).
 func LatentWeight(ctx *context.Context, scope, name string, inAxis int) (m *mat.Dense, err error) {
-	defer catch(&err, "directions: reading weight %s/%s", scope, name)
+	defer training.Recover(&err, "directions: reading weight %s/%s", scope, name)
 	if ctx == nil {
 		return nil, errors.New("directions: nil context")
 	}

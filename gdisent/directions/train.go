@@ -106,7 +106,7 @@ type DiscoveryStats struct {
 
 // NewLatentDiscovery creates A (in cfg.Scope) and the train step for generator gen in ctx.
 func NewLatentDiscovery(b backends.Backend, ctx *context.Context, gen Generator, cfg LatentDiscoveryConfig) (ld *LatentDiscovery, err error) {
-	defer catch(&err, "directions: NewLatentDiscovery")
+	defer training.Recover(&err, "directions: NewLatentDiscovery")
 	if err := backendOK(b); err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (ld *LatentDiscovery) stepGraph(ctx *context.Context, out *training.Outputs
 
 // Step runs one training step.
 func (ld *LatentDiscovery) Step() (s DiscoveryStats, err error) {
-	defer catch(&err, "directions: LatentDiscovery step")
+	defer training.Recover(&err, "directions: LatentDiscovery step")
 	m, err := runStep(ld.step, &ld.n, "directions: LatentDiscovery step")
 	s = DiscoveryStats{Loss: m["loss"], CE: m["ce"], ShiftL1: m["shift_l1"], Accuracy: m["accuracy"]}
 	return s, err
@@ -227,7 +227,7 @@ func (ld *LatentDiscovery) Directions() (Directions, error) {
 }
 
 func readDirections(ctx *context.Context, scope string, linear bool, k int, method string) (dirs Directions, err error) {
-	defer catch(&err, "directions: reading %s directions", method)
+	defer training.Recover(&err, "directions: reading %s directions", method)
 	name := "S"
 	if linear {
 		name = "A"

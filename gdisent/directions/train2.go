@@ -1,8 +1,9 @@
 package directions
 
 import (
-	"github.com/gdisent/gdisent/gdisent"
 	"math/rand/v2"
+
+	"github.com/gdisent/gdisent/gdisent"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -40,7 +41,7 @@ type HessianDiscovery struct {
 
 // NewHessianDiscovery creates S (0.001·randn) in cfg.Scope and the train step.
 func NewHessianDiscovery(b backends.Backend, ctx *context.Context, gen Generator, cfg HessianDiscoveryConfig) (hd *HessianDiscovery, err error) {
-	defer catch(&err, "directions: NewHessianDiscovery")
+	defer training.Recover(&err, "directions: NewHessianDiscovery")
 	if err := backendOK(b); err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func NewHessianDiscovery(b backends.Backend, ctx *context.Context, gen Generator
 
 // Step runs one step and returns the Hessian penalty before the update.
 func (hd *HessianDiscovery) Step() (loss float64, err error) {
-	defer catch(&err, "directions: HessianDiscovery step")
+	defer training.Recover(&err, "directions: HessianDiscovery step")
 	m, err := runStep(hd.step, &hd.n, "directions: HessianDiscovery step")
 	return m["loss"], err
 }
@@ -130,7 +131,7 @@ type CoordinateEncoder struct {
 
 // NewCoordinateEncoder prepares the train step; the encoder's variables live in cfg.Scope.
 func NewCoordinateEncoder(b backends.Backend, ctx *context.Context, gen Generator, enc Encoder, cfg CoordinateEncoderConfig) (ce *CoordinateEncoder, err error) {
-	defer catch(&err, "directions: NewCoordinateEncoder")
+	defer training.Recover(&err, "directions: NewCoordinateEncoder")
 	if err := backendOK(b); err != nil {
 		return nil, err
 	}
@@ -175,7 +176,7 @@ func NewCoordinateEncoder(b backends.Backend, ctx *context.Context, gen Generato
 
 // Step runs one MSE step and returns the loss before the update.
 func (ce *CoordinateEncoder) Step() (loss float64, err error) {
-	defer catch(&err, "directions: CoordinateEncoder step")
+	defer training.Recover(&err, "directions: CoordinateEncoder step")
 	m, err := runStep(ce.step, &ce.n, "directions: CoordinateEncoder step")
 	return m["loss"], err
 }
@@ -191,7 +192,7 @@ func (ce *CoordinateEncoder) MetricsEncoder(imageDims []int, batch int) metrics.
 		per *= d
 	}
 	return gdisent.EncoderFunc(func(images []float32, n int) (codes []float32, err error) {
-		defer catch(&err, "directions: encoding %d images", n)
+		defer training.Recover(&err, "directions: encoding %d images", n)
 		if per <= 0 || len(images) != n*per {
 			return nil, errors.Errorf("directions: got %d values for %d images of shape %v", len(images), n, imageDims)
 		}

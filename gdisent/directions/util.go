@@ -1,7 +1,6 @@
 package directions
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/gomlx/gomlx/backends"
@@ -37,15 +36,6 @@ func (d Directions) Column(i int) []float64 {
 }
 
 // catch turns a panic (GoMLX exception) into an error with context.
-func catch(err *error, format string, args ...any) {
-	if r := recover(); r != nil {
-		e, ok := r.(error)
-		if !ok {
-			e = fmt.Errorf("%v", r)
-		}
-		*err = errors.Wrapf(e, format, args...)
-	}
-}
 
 func panicf(format string, args ...any) { panic(errors.Errorf(format, args...)) }
 

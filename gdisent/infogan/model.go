@@ -52,7 +52,7 @@ const Kind = "infogan"
 // New creates a model from a validated cfg, with a fresh context seeded with cfg.Seed. InfoGAN-CR is on when
 // cfg.CRStart >= 0.
 func New(backend backends.Backend, cfg Config) (m *Model, err error) {
-	defer recoverErr(&err, "infogan.New")
+	defer training.Recover(&err, "infogan.New")
 	if backend == nil {
 		return nil, errors.New("infogan.New: nil backend")
 	}
@@ -111,7 +111,7 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 // (StartOver deletes them instead). rep nil picks training.AutoReporter. A NaN/Inf loss returns a
 // *training.NonFiniteError.
 func (m *Model) Train(ds gdisent.Dataset, steps int, rep training.Reporter) (err error) {
-	defer recoverErr(&err, "infogan.Train")
+	defer training.Recover(&err, "infogan.Train")
 	if steps < 0 {
 		return errors.Errorf("infogan.Train: steps must be >= 0, got %d", steps)
 	}
@@ -462,7 +462,7 @@ func (m *Model) inputTensor(x []float32, n int) (*tensors.Tensor, error) {
 // Generate maps n latent vectors (n×LatentDim: one-hot categorical codes, continuous codes, noise) to n
 // observations, with the generator in inference mode (batch-norm moving averages).
 func (m *Model) Generate(z []float32, n int) (out []float32, err error) {
-	defer recoverErr(&err, "infogan.Generate")
+	defer training.Recover(&err, "infogan.Generate")
 	if d := m.latent.Dim(); n < 1 || len(z) != n*d {
 		return nil, errors.Errorf("infogan.Generate: got %d values for %d latents of %d", len(z), n, d)
 	}
@@ -493,7 +493,7 @@ func (m *Model) GenerateBatch(l *gan.LatentBatch) ([]float32, error) {
 // categorical code (as a float) and the predicted mean of each continuous code. This is the representation
 // InfoGAN-CR evaluates (Q on real images).
 func (m *Model) Encode(images []float32, n int) (out []float32, err error) {
-	defer recoverErr(&err, "infogan.Encode")
+	defer training.Recover(&err, "infogan.Encode")
 	if m.latent.NumCodes() == 0 {
 		return nil, errors.New("infogan.Encode: the model has no codes")
 	}
@@ -548,16 +548,6 @@ func (m *Model) LatentQuantile(dim int, p float64) float64 {
 		return math.Sqrt2 * math.Erfinv(2*p-1)
 	}
 	return 2*p - 1
-}
-
-func recoverErr(err *error, where string) {
-	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
-			*err = errors.WithMessage(e, where)
-		} else {
-			*err = errors.Errorf("%s: %v", where, r)
-		}
-	}
 }
 
 // String describes the model.

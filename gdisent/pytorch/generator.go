@@ -1,6 +1,8 @@
 package pytorch
 
 import (
+	"github.com/gdisent/gdisent/gdisent/training"
+
 	"fmt"
 	"math"
 	"path/filepath"
@@ -191,7 +193,7 @@ func shapeProblem(s TensorSpec, t *Tensor, r *resolved) string {
 
 // setVariables converts the PyTorch tensors to gdisent/nn's layouts and creates the context variables.
 func (g *Generator) setVariables(sd StateDict) (err error) {
-	defer catch(&err, "pytorch: creating the weight variables")
+	defer training.Recover(&err, "pytorch: creating the weight variables")
 	r := g.r
 	scope := g.ctx.InAbsPath(r.cfg.Scope)
 	set := func(ctx *context.Context, name string, data []float32, dims ...int) *context.Variable {
@@ -426,7 +428,7 @@ func (g *Generator) Generate(z []float32, n int) (out []float32, err error) {
 	if n <= 0 || len(z) != n*d {
 		return nil, errors.Errorf("pytorch: Generate: %d latent values for n=%d, want n×%d", len(z), n, d)
 	}
-	defer catch(&err, "pytorch: Generate")
+	defer training.Recover(&err, "pytorch: Generate")
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	res, err := g.exec.Exec(tensors.FromFlatDataAndDimensions(append([]float32(nil), z...), n, d))
@@ -449,17 +451,6 @@ func (g *Generator) FirstLayer() (scope, name string) {
 func (g *Generator) LatentWeight() (*mat.Dense, error) {
 	scope, name := g.FirstLayer()
 	return directions.LatentWeight(g.ctx, scope, name, -1)
-}
-
-// catch turns a panic (GoMLX exception) into an error.
-func catch(err *error, format string, args ...any) {
-	if r := recover(); r != nil {
-		e, ok := r.(error)
-		if !ok {
-			e = fmt.Errorf("%v", r)
-		}
-		*err = errors.Wrapf(e, format, args...)
-	}
 }
 
 // ToNHWC permutes n images from PyTorch's [n, C, H, W] to gdisent's [n, H, W, C] (flat, row-major).

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"fmt"
 	"math"
 	"strings"
 
@@ -147,7 +148,7 @@ func (a *Adam) Reset(backend backends.Backend, ctx *context.Context) error {
 
 // ResetScopes re-initialises every variable under the given absolute scopes with its initializer.
 func ResetScopes(backend backends.Backend, ctx *context.Context, scopes ...string) (err error) {
-	defer recoverInto(&err, "training.ResetScopes")
+	defer Recover(&err, "training.ResetScopes")
 	n := 0
 	for v := range ctx.IterVariables() {
 		for _, s := range scopes {
@@ -169,9 +170,11 @@ func ResetScopes(backend backends.Backend, ctx *context.Context, scopes ...strin
 	return nil
 }
 
-// recoverInto converts a panic (GoMLX exceptions are panics) into an error wrapped with where.
-func recoverInto(err *error, where string) {
+// Recover, deferred, turns a panic (GoMLX reports bad shapes and graph errors as panics) into *err, prefixed with
+// the formatted context: `defer training.Recover(&err, "vae.Train")`.
+func Recover(err *error, format string, args ...any) {
 	if r := recover(); r != nil {
+		where := fmt.Sprintf(format, args...)
 		if e, ok := r.(error); ok {
 			*err = errors.WithMessage(e, where)
 		} else {

@@ -94,7 +94,7 @@ var checkpointWriteFault func(path string) error
 // A float variable holding a NaN or ±Inf aborts the write with a *NonFiniteParameterError naming it (scope/name
 // and flat index) and its value; no checkpoint file is left behind.
 func SaveCheckpoint(dir string, ctx *context.Context, step, seed int64, history *History, extra map[string]string) (path string, err error) {
-	defer recoverInto(&err, "training.SaveCheckpoint")
+	defer Recover(&err, "training.SaveCheckpoint")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", errors.Wrapf(err, "training.SaveCheckpoint: creating %q", dir)
 	}
@@ -364,7 +364,7 @@ func LatestCheckpoint(dir string) (*Checkpoint, error) {
 
 // LoadCheckpoint reads and verifies (CRC-32C) one checkpoint file.
 func LoadCheckpoint(path string) (c *Checkpoint, err error) {
-	defer recoverInto(&err, "training.LoadCheckpoint("+path+")")
+	defer Recover(&err, "training.LoadCheckpoint(%s)", path)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errors.Wrapf(err, "training: reading checkpoint")
@@ -451,7 +451,7 @@ func (c *Checkpoint) Values() map[string]*tensors.Tensor {
 // Apply sets ctx's variables to the checkpoint's values: existing variables are overwritten (shapes must match);
 // the others are handed to ctx's variable loader and picked up when a graph creates them.
 func (c *Checkpoint) Apply(ctx *context.Context) (err error) {
-	defer recoverInto(&err, "training: applying checkpoint "+c.Path)
+	defer Recover(&err, "training: applying checkpoint %s", c.Path)
 	pl := &pendingLoader{values: map[string]pendingValue{}}
 	for i, v := range c.vars {
 		t := c.values[i]

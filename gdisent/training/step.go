@@ -142,7 +142,7 @@ type Step struct {
 
 // NewStep prepares a train step named name (used in error messages) over ctx's variables.
 func NewStep(backend backends.Backend, ctx *context.Context, name string, fn StepFn) (s *Step, err error) {
-	defer recoverInto(&err, "training.NewStep("+name+")")
+	defer Recover(&err, "training.NewStep(%s)", name)
 	if backend == nil || ctx == nil || fn == nil {
 		return nil, errors.Errorf("training.NewStep(%q): backend, ctx and fn must be non-nil", name)
 	}
@@ -264,7 +264,7 @@ func equalStrings(a, b []string) bool {
 // accepted by GoMLX (e.g. [][]float32). It returns the logged metrics, or a *NonFiniteError (with every variable
 // left unchanged when the guard is on) if a logged value or an update is not finite.
 func (s *Step) Run(step int64, inputs ...any) (m Metrics, err error) {
-	defer recoverInto(&err, fmt.Sprintf("training: step %q at %d", s.name, step))
+	defer Recover(&err, "training: step %q at %d", s.name, step)
 	args := make([]any, 0, len(inputs)+1)
 	args = append(args, tensors.FromScalar(step))
 	args = append(args, inputs...)

@@ -44,7 +44,7 @@ func (m *Inference) checkImages(images []float32) (int, error) {
 // EncodeDistribution returns the posterior means and log-variances [n, latentDim] (row-major) of n images given
 // flat [n, H, W, C].
 func (m *Inference) EncodeDistribution(images []float32) (mean, logVar []float32, err error) {
-	defer recoverErr(&err, m.name+".Encode")
+	defer training.Recover(&err, "%s", m.name+".Encode")
 	n, err := m.checkImages(images)
 	if err != nil {
 		return nil, nil, err
@@ -121,7 +121,7 @@ func (m *Inference) Generate(z []float32, n int) ([]float32, error) {
 // Decode returns the Bernoulli means (sigmoid of the logits), flat [n, H, W, C], for n latent codes z given flat
 // [n, latentDim].
 func (m *Inference) Decode(z []float32) (images []float32, err error) {
-	defer recoverErr(&err, m.name+".Decode")
+	defer training.Recover(&err, "%s", m.name+".Decode")
 	l := m.cfg.LatentDim
 	n := len(z) / l
 	if n < 1 || len(z) != n*l {
@@ -155,7 +155,7 @@ func (m *Inference) Reconstruct(images []float32) ([]float32, error) {
 // LatentKL returns each latent's KL(q(z_j|x) ‖ N(0, 1)) averaged over n images: latents with KL near 0 are
 // unused (collapsed to the prior), the informative ones carry most of the KL.
 func (m *Inference) LatentKL(images []float32, n int) (kl []float64, err error) {
-	defer recoverErr(&err, m.name+".LatentKL")
+	defer training.Recover(&err, "%s", m.name+".LatentKL")
 	if n < 1 || len(images) != n*m.imageLen() {
 		return nil, errors.Errorf("%s.LatentKL: got %d values for %d images", m.name, len(images), n)
 	}

@@ -63,7 +63,7 @@ const Kind = "vae"
 // New creates a model from a validated cfg, with a fresh context seeded with cfg.Seed (the hyperparameters are
 // also stored in the context, see SetParams).
 func New(backend backends.Backend, cfg Config) (m *Model, err error) {
-	defer recoverErr(&err, "vae.New")
+	defer training.Recover(&err, "vae.New")
 	if backend == nil {
 		return nil, errors.New("vae.New: nil backend")
 	}
@@ -134,7 +134,7 @@ func New(backend backends.Backend, cfg Config) (m *Model, err error) {
 // (StartOver deletes them instead), and the directory is locked against other training processes. rep nil picks
 // training.AutoReporter. A NaN/Inf loss returns a *training.NonFiniteError.
 func (m *Model) Train(ds Dataset, steps int, rep training.Reporter) (err error) {
-	defer recoverErr(&err, "vae.Train")
+	defer training.Recover(&err, "vae.Train")
 	if steps < 0 {
 		return errors.Errorf("vae.Train: steps must be >= 0, got %d", steps)
 	}
@@ -201,16 +201,6 @@ func (m *Model) DiscriminatorOptimizer() *training.Adam { return m.discOpt }
 
 // Optimizer returns the Adam over the model's variables.
 func (m *Model) Optimizer() *training.Adam { return m.opt }
-
-func recoverErr(err *error, where string) {
-	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
-			*err = errors.WithMessage(e, where)
-		} else {
-			*err = errors.Errorf("%s: %v", where, r)
-		}
-	}
-}
 
 // Load rebuilds the model trained in run directory dir from the configuration its checkpoints record and restores
 // the latest checkpoint (read-only: another process may still be training there), e.g. in a notebook cell after

@@ -2,7 +2,6 @@ package vae
 
 import (
 	"errors"
-	"github.com/gdisent/gdisent/gdisent"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gdisent/gdisent/gdisent"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"

@@ -35,7 +35,7 @@ var runFields = []string{"VAE.CheckpointEvery", "VAE.CheckpointKeep"}
 
 // New builds a model with a fresh context seeded with cfg.VAE.Seed.
 func New(backend backends.Backend, cfg Config) (m *Model, err error) {
-	defer recoverErr(&err, "vaegan.New")
+	defer training.Recover(&err, "vaegan.New")
 	if backend == nil {
 		return nil, errors.New("vaegan.New: nil backend")
 	}
@@ -118,7 +118,7 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 // ImageShape must be the config's. With a checkpoint directory, the latest checkpoint there is restored first
 // (VAE.StartOver deletes them instead), and the directory is locked against other training processes.
 func (m *Model) Train(ds vae.Dataset, steps int, rep training.Reporter) (err error) {
-	defer recoverErr(&err, "vaegan.Train")
+	defer training.Recover(&err, "vaegan.Train")
 	if steps < 0 || ds == nil {
 		return errors.Errorf("vaegan.Train: need steps >= 0 and a dataset, got %d, %v", steps, ds)
 	}
@@ -187,14 +187,4 @@ func (m *Model) Sample(rng *rand.Rand, n int) ([]float32, error) {
 		z[i] = float32(rng.NormFloat64())
 	}
 	return m.Decode(z)
-}
-
-func recoverErr(err *error, where string) {
-	if r := recover(); r != nil {
-		if e, ok := r.(error); ok {
-			*err = errors.WithMessage(e, where)
-		} else {
-			*err = errors.Errorf("%s: %v", where, r)
-		}
-	}
 }

@@ -1,12 +1,13 @@
 package vaegan
 
 import (
-	"github.com/gdisent/gdisent/data"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gdisent/gdisent/data"
 
 	"github.com/gomlx/gomlx/backends"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
