@@ -271,6 +271,19 @@ func New() (b backends.Backend, err error) {
 	return b, nil
 }
 
+// Open creates a new (not shared) backend for a Choice, e.g. to compare two backends in one process. Like New it
+// never panics, and it returns c.Err when the choice failed.
+func Open(c Choice) (backends.Backend, error) {
+	if c.Err != nil {
+		return nil, c.Err
+	}
+	b, err := create(c.Config)
+	if err != nil {
+		return nil, errors.WithMessagef(err, "creating backend %q (%s)", c.Config, c.Reason)
+	}
+	return b, nil
+}
+
 // create calls GoMLX, turning a panic (GoMLX and go-xla report some failures by panicking) into an error.
 func create(config string) (b backends.Backend, err error) {
 	defer func() {
