@@ -50,3 +50,21 @@ func TestFromSourcePath(t *testing.T) {
 		t.Errorf("fromSourcePath(nil) = %q, want \"\"", got)
 	}
 }
+
+func TestVendoredVersion(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "modules.txt")
+	txt := "# github.com/gomlx/gomlx v0.26.0\n## explicit; go 1.24\ngithub.com/gomlx/gomlx/backends\n" +
+		"# github.com/pkg/errors v0.9.1 => ../errors\n"
+	if err := os.WriteFile(f, []byte(txt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for mod, want := range map[string]string{"github.com/gomlx/gomlx": "v0.26.0", "github.com/pkg/errors": "=> ../errors",
+		"github.com/gomlx/go-xla": ""} {
+		if got := vendoredVersion(f, mod); got != want {
+			t.Errorf("vendoredVersion(%s) = %q, want %q", mod, got, want)
+		}
+	}
+	if got := vendoredVersion(filepath.Join(t.TempDir(), "none.txt"), "github.com/gomlx/gomlx"); got != "" {
+		t.Errorf("missing modules.txt: %q, want \"\"", got)
+	}
+}
