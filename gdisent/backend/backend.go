@@ -60,6 +60,9 @@ func Choose() (c Choice) {
 	defer func() {
 		if r := recover(); r != nil { // Last line of defence: selection must not take the program down.
 			c = Choice{Config: purego.Name, Reason: fmt.Sprintf("backend selection failed (%v)", r)}
+			if env := os.Getenv(EnvVar); strings.TrimSpace(env) != "" {
+				c.Err, c.explicit = errors.Errorf("choosing the backend for $%s=%q failed: %v", EnvVar, env, r), true
+			}
 		}
 	}()
 	if env, ok := os.LookupEnv(EnvVar); ok && strings.TrimSpace(env) != "" {
