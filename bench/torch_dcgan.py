@@ -3,7 +3,8 @@
 in PyTorch on the CPU, with the same architectures as bench/dcgan.go, plus a 1024^3 float32 matmul.
 
 Run with Debian's python3-torch (with libopenblas0-pthread installed): /usr/bin/python3 bench/torch_dcgan.py
-Prints one line per benchmark: "<name> <median ms> <min ms> <max ms>" (see run.sh).
+Prints one line per benchmark: "<name> <median ms> <min ms> <max ms>" (see run.sh). With --device cuda the
+networks and data live on the GPU and each timed step ends with torch.cuda.synchronize().
 """
 import argparse
 import os
@@ -37,13 +38,15 @@ class Generator(nn.Module):
         return self.up(self.fc(z).view(-1, 64, 4, 4))
 
 
-def time_steps(step, warmup, steps):
+def time_steps(step, warmup, steps, sync=lambda: None):
     for _ in range(warmup):
         step()
+    sync()
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()
         step()
+        sync()
         times.append((time.perf_counter() - t0) * 1e3)
     return times
 
@@ -53,15 +56,20 @@ def main():
     ap.add_argument("--steps", type=int, default=15, help="timed steps (median reported), >= 10")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help='"cpu" or "cuda" (or "cuda:N")')
     args = ap.parse_args()
+    dev = torch.device(args.device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: this torch build sees no CUDA device")
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     batch = 64
 
-    d = discriminator()
+    d = discriminator().to(dev)
     d_opt = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    x = torch.randn(batch, 1, 64, 64)
-    y = torch.zeros(batch, 1)
+    x = torch.randn(batch, 1, 64, 64, device=dev)
+    y = torch.zeros(batch, 1, device=dev)
     y[: batch // 2] = 1
     bce = nn.BCEWithLogitsLoss()
 
@@ -71,10 +79,10 @@ def main():
         loss.backward()
         d_opt.step()
 
-    g = Generator()
+    g = Generator().to(dev)
     g_opt = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    z = torch.randn(batch, 100)
-    target = torch.randn(batch, 1, 64, 64)
+    z = torch.randn(batch, 100, device=dev)
+    target = torch.randn(batch, 1, 64, 64, device=dev)
 
     def g_step():
         g_opt.zero_grad(set_to_none=True)
@@ -82,15 +90,19 @@ def main():
         loss.backward()
         g_opt.step()
 
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    a, b = torch.randn(1024, 1024, device=dev), torch.randn(1024, 1024, device=dev)
 
     def matmul():
         torch.mm(a, b)
 
-    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
-    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, libblas.so.3 -> {blas}")
+    if dev.type == "cuda":
+        print(f"# torch {torch.__version__}, device {torch.cuda.get_device_name(dev)}, "
+              f"tf32 matmul {torch.backends.cuda.matmul.allow_tf32}, tf32 cudnn {torch.backends.cudnn.allow_tf32}")
+    else:
+        blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+        print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, libblas.so.3 -> {blas}")
     for name, fn in (("matmul1024", matmul), ("D_step", d_step), ("G_step", g_step)):
-        ts = time_steps(fn, args.warmup, args.steps)
+        ts = time_steps(fn, args.warmup, args.steps, sync)
         print(f"{name} {statistics.median(ts):.2f} {min(ts):.2f} {max(ts):.2f}", flush=True)
 
 

@@ -13,16 +13,22 @@ import (
 func reset() {
 	mu.Lock()
 	defer mu.Unlock()
-	shared = nil
+	shared, reported = nil, false
+	warnMu.Lock()
+	defer warnMu.Unlock()
+	warned = map[string]bool{}
 }
 
 func TestChooseHonoursEnv(t *testing.T) {
+	isolate(t) // No PJRT plugin anywhere: an explicit XLA request must come back as an error.
 	for env, want := range map[string]string{
-		"go":       purego.Name,
-		"simplego": purego.Name,
-		"purego":   purego.Name,
-		"xla:cuda": "xla:cuda",
-		"xla:cpu":  "xla:cpu",
+		"go":              purego.Name,
+		"simplego":        purego.Name,
+		"purego":          purego.Name,
+		"go:ops_parallel": purego.Name + ":ops_parallel",
+		"xla:cuda":        "xla:cuda",
+		"xla:cpu":         "xla:cpu",
+		"stablehlo":       "xla:",
 	} {
 		t.Setenv(EnvVar, env)
 		c := Choose()
@@ -31,6 +37,11 @@ func TestChooseHonoursEnv(t *testing.T) {
 		}
 		if !strings.Contains(c.Reason, EnvVar) {
 			t.Errorf("%s=%q: reason %q does not mention the variable", EnvVar, env, c.Reason)
+		}
+		if isXLA := strings.HasPrefix(want, "xla:"); isXLA != (c.Err != nil) {
+			t.Errorf("%s=%q: Choose().Err = %v, want an error exactly for XLA without a plugin", EnvVar, env, c.Err)
+		} else if isXLA && !strings.Contains(c.Err.Error(), "none was found") {
+			t.Errorf("%s=%q: error %q does not say no plugin was found", EnvVar, env, c.Err)
 		}
 	}
 }

@@ -7,7 +7,8 @@
 //
 // SimpleGo has no public way to replace an op's executor, so this package reaches its unexported dispatch table
 // with go:linkname and reads its Buffer and Node structs through mirror structs (see simplego.go). Both are pinned
-// to GoMLX v0.26.0: at init the mirrors are compared field by field (name, type, offset) with SimpleGo's real
-// structs, and on any mismatch nothing is installed and a line is logged, leaving stock SimpleGo in place.
+// to GoMLX v0.26.0: at init, when the linked GoMLX is another version (or its version is unknown) nothing is
+// installed; otherwise the mirrors are compared field by field (name, type, offset) with SimpleGo's real
+// structs, and on any mismatch nothing is installed either. Either way a line is logged and stock SimpleGo stays.
 // Set GDISENT_NO_KERNELS=1 to skip installing them.
 package fastcpu

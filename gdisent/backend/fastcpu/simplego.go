@@ -12,10 +12,28 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
+
+	"github.com/gdisent/gdisent/gdisent/backend/internal/modversion"
 )
 
 // DisableEnv names the environment variable that, set to "1" or "true", keeps stock SimpleGo executors.
 const DisableEnv = "GDISENT_NO_KERNELS"
+
+// GoMLXVersion is the GoMLX release whose SimpleGo internals (the go:linkname targets and mirror structs below)
+// this package was checked against. With any other GoMLX linked in, nothing is installed.
+const GoMLXVersion = "v0.26.0"
+
+// versionError says why the kernels must not be installed on GoMLX version v ("" when unknown), or nil.
+func versionError(v string) error {
+	if v == GoMLXVersion {
+		return nil
+	}
+	if v == "" {
+		v = "of unknown version (replaced by a local copy?)"
+	}
+	return fmt.Errorf("the linked GoMLX is %s, but these kernels reach into SimpleGo internals checked only "+
+		"against GoMLX %s", v, GoMLXVersion)
+}
 
 // executor is SimpleGo's (unexported) nodeExecutor type.
 type executor = func(*simplego.Backend, *simplego.Node, []*simplego.Buffer, []bool) (*simplego.Buffer, error)
@@ -104,7 +122,11 @@ func init() {
 		InstallError = fmt.Errorf("disabled by $%s", DisableEnv)
 		return
 	}
-	if err := checkLayouts(); err != nil {
+	err := versionError(modversion.Of("github.com/gomlx/gomlx", simplego.New))
+	if err == nil {
+		err = checkLayouts()
+	}
+	if err != nil {
 		InstallError = err
 		log.Printf("gdisent/backend/fastcpu: not installing fast SimpleGo kernels (stock SimpleGo is used): %v", err)
 		return

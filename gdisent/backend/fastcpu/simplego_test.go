@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -12,6 +16,8 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"github.com/gdisent/gdisent/gdisent/backend/internal/modversion"
 )
 
 // TestInstalled fails loudly when the SimpleGo internals this package mirrors (GoMLX v0.26.0) have changed: the
@@ -22,6 +28,44 @@ func TestInstalled(t *testing.T) {
 	}
 	if err := checkLayouts(); err != nil {
 		t.Fatalf("layout check: %v", err)
+	}
+}
+
+// TestGoMLXVersionPinned fails loudly when go.mod moves to a GoMLX other than the one the go:linkname targets and
+// mirror structs were checked against: the kernels then refuse to install, and this package must be re-checked
+// against the new SimpleGo (exec.go's nodeExecutors and priorities, Buffer, Node and the node data structs)
+// before GoMLXVersion is bumped.
+func TestGoMLXVersionPinned(t *testing.T) {
+	_, self, _, _ := runtime.Caller(0)
+	mod, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inGoMod string
+	for _, line := range strings.Split(string(mod), "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "require "))
+		if len(f) >= 2 && f[0] == "github.com/gomlx/gomlx" {
+			inGoMod = f[1]
+		}
+	}
+	if inGoMod != GoMLXVersion {
+		t.Fatalf("go.mod requires GoMLX %q, but fastcpu's SimpleGo mirrors were checked against %s", inGoMod, GoMLXVersion)
+	}
+	if linked := modversion.Of("github.com/gomlx/gomlx", simplego.New); linked != GoMLXVersion {
+		t.Fatalf("the test binary links GoMLX %q, want %s", linked, GoMLXVersion)
+	}
+}
+
+// TestVersionErrorFailsClosed: any GoMLX version other than the pinned one, including an unknown one, is refused.
+func TestVersionErrorFailsClosed(t *testing.T) {
+	if err := versionError(GoMLXVersion); err != nil {
+		t.Errorf("versionError(%s) = %v", GoMLXVersion, err)
+	}
+	for _, v := range []string{"v0.26.1", "v0.27.0", "v0.25.9", "", "=> ../gomlx"} {
+		err := versionError(v)
+		if err == nil || !strings.Contains(err.Error(), GoMLXVersion) {
+			t.Errorf("versionError(%q) = %v, want a refusal naming %s", v, err, GoMLXVersion)
+		}
 	}
 }
 

@@ -348,3 +348,6 @@ func (b *Builder) tryDotRewrite(x, lhs, rhs backends.Op, axes []int) (backends.O
 	}
 	return result, true
 }
+
+// DotRewrites returns how many matmul-gradient rewrites were done so far in this process, for tests and profiling.
+func DotRewrites() int64 { return dotRewrites.Load() }
