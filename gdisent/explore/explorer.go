@@ -26,7 +26,6 @@ type Explorer struct {
 	st    *State
 	shape [3]int
 	names []string // one per Options.Images
-	last  []float32
 }
 
 // New checks gen and opts and returns an explorer at a first base sample. The encoder used for Options.Images is
@@ -113,7 +112,6 @@ func (e *Explorer) Image() ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.last = img
 	return img, nil
 }
 

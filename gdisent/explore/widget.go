@@ -137,6 +137,7 @@ wait:
 		if idleTimer != nil {
 			idleTimer.Reset(o.IdleTimeout)
 		}
+		hadErr := w.errMsg != ""
 		var eff effect
 		for _, ev := range batch {
 			eff = eff.merge(w.handle(ev))
@@ -149,7 +150,7 @@ wait:
 				w.lat = append(w.lat, time.Since(first))
 			}
 		}
-		if eff.sync {
+		if eff.sync || hadErr && w.errMsg == "" { // also clear an error the browser still shows
 			w.sendState()
 		}
 		done = eff.done

@@ -123,6 +123,14 @@ func TestWidgetAnswersSliderEvents(t *testing.T) {
 	if st := fe.next(t); !strings.Contains(st.value, `"error":"explore: slider 7 out of range`) {
 		t.Fatalf("bad slider index should be reported, sent %+v", st)
 	}
+	// The next good event clears the error in the browser.
+	events <- Event{Kind: "slider", Mode: "directions", Index: 0, Value: -1, at: time.Now()}
+	if x, y := spot(t, fe.next(t)); x != 24 || y != 12 {
+		t.Fatalf("after α0 = -1 the spot is at (%d, %d), want (24, 12)", x, y)
+	}
+	if st := fe.next(t); st.kind != "send" || !strings.Contains(st.value, `"error":""`) {
+		t.Fatalf("the error should be cleared after a good event, sent %+v", st)
+	}
 	events <- Event{Kind: "export"}
 	if st := fe.next(t); !strings.Contains(st.value, "exported 6 files") {
 		t.Fatalf("export status %+v", st)
@@ -131,11 +139,11 @@ func TestWidgetAnswersSliderEvents(t *testing.T) {
 	stats := <-done
 	summary := fe.next(t)
 	if summary.id != "gdisent_explore_panel_t1" || !strings.Contains(summary.value, "explorer closed") ||
-		!strings.Contains(summary.value, "2 slider updates") || !strings.Contains(summary.value, "explorer-image.png") {
+		!strings.Contains(summary.value, "3 slider updates") || !strings.Contains(summary.value, "explorer-image.png") {
 		t.Fatalf("summary %+v", summary)
 	}
-	if stats.Updates != 2 || stats.Max < stats.Median || stats.Median <= 0 {
-		t.Fatalf("stats %+v, want 2 timed updates", stats)
+	if stats.Updates != 3 || stats.Max < stats.Median || stats.Median <= 0 {
+		t.Fatalf("stats %+v, want 3 timed updates", stats)
 	}
 }
 
