@@ -44,6 +44,35 @@ gobin="$(go env GOBIN)"; [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
 # 4. A private Jupyter: its own kernel spec (GDISENT_ROOT = this checkout), config, runtime and a copy of the
 #    notebooks (so that nothing writes outputs into the checkout).
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gdisent-browser.XXXXXX")"
+asroot=(); [ "$(id -u)" != 0 ] || asroot=(--allow-root)
+server="" tester=""
+cleanup() {
+  local rc=$?
+  if [ -n "$tester" ]; then
+    # node closes Chromium on SIGTERM (puppeteer's handler); what survives is killed below.
+    kill -TERM "$tester" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$tester" 2>/dev/null || break; sleep 0.25; done
+  fi
+  if [ -n "$server" ]; then
+    # SIGTERM lets the server shut its kernels down; then the whole process group goes.
+    kill -TERM -- "-$server" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$server" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$server" 2>/dev/null || true
+  fi
+  # Kernels and Chromium run in sessions of their own: end any left behind, recognised by this run's private
+  # connection files and browser profile (both under $tmp).
+  for p in /proc/[0-9]*; do
+    cmd="$( { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null)" || continue
+    if [[ "$cmd" == "$gobin/gonb "*"$tmp/runtime/kernel-"* || "$cmd" == *chromium*"--user-data-dir=$tmp/chromium"* ]]; then
+      kill -KILL -- "-${p#/proc/}" 2>/dev/null || kill -KILL "${p#/proc/}" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$tmp"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 mkdir -p "$tmp/jupyter/kernels/gdisent" "$tmp/data" "$tmp/config" "$tmp/runtime" "$tmp/nb" "$tmp/runs" "$out"
 sed -e "s#@GONB@#$gobin/gonb#" -e "s#@ROOT@#$root#" -e "s#@PATH@#$gobin:$(dirname "$(command -v go)"):/usr/local/bin:/usr/bin:/bin#" \
   "$root/kernels/gdisent/kernel.json.in" > "$tmp/jupyter/kernels/gdisent/kernel.json"
@@ -55,29 +84,6 @@ done
 rm -rf "$out/figures"
 port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 token="$(/usr/bin/python3 -c 'import secrets; print(secrets.token_hex(16))')"
-
-asroot=(); [ "$(id -u)" != 0 ] || asroot=(--allow-root)
-server=""
-cleanup() {
-  local rc=$?
-  if [ -n "$server" ]; then
-    # SIGTERM lets the server shut its kernels down; then the whole process group goes.
-    kill -TERM -- "-$server" 2>/dev/null || true
-    for _ in $(seq 1 40); do kill -0 "$server" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL -- "-$server" 2>/dev/null || true
-  fi
-  # Kernels run in sessions of their own: end any left behind, found by this run's private connection files.
-  for p in /proc/[0-9]*; do
-    cmd="$( { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null)" || continue
-    if [[ "$cmd" == "$gobin/gonb "*"$tmp/runtime/kernel-"* ]]; then
-      kill -KILL -- "-${p#/proc/}" 2>/dev/null || kill -KILL "${p#/proc/}" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 say "starting Jupyter on 127.0.0.1:$port (log: $out/jupyter.log)"
 JUPYTER_PATH="$tmp/jupyter" JUPYTER_DATA_DIR="$tmp/data" JUPYTER_CONFIG_DIR="$tmp/config" \
@@ -98,6 +104,9 @@ done
 [ $up = 1 ] || { tail -20 "$out/jupyter.log" >&2; die "Jupyter did not start (see $out/jupyter.log)"; }
 
 names=(); for nb in "$@"; do names+=("$(basename "$nb")"); done
+# In the background, so that a signal reaches the cleanup at once.
 timeout --kill-after=30 "${GDISENT_BROWSER_TIMEOUT:-3600}" \
   node "$here/test.js" --url "http://127.0.0.1:$port" --token "$token" --out "$out" --figures "$out/figures" \
-    --chromium "$chromium" "${names[@]}"
+    --chromium "$chromium" --profile "$tmp/chromium" "${names[@]}" &
+tester=$!
+wait "$tester"

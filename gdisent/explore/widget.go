@@ -59,10 +59,11 @@ type widget struct {
 	lat     []time.Duration
 	genTime time.Duration
 	files   []string
+	retry   time.Duration // between connection attempts
 }
 
 func newWidget(e *Explorer, fe frontEnd, uid string) *widget {
-	return &widget{e: e, fe: fe, uid: uid}
+	return &widget{e: e, fe: fe, uid: uid, retry: 3 * time.Second}
 }
 
 func (w *widget) imageID() string { return "gdisent_explore_image_" + w.uid }
@@ -81,8 +82,12 @@ func (w *widget) run(ctx context.Context, events <-chan Event) (Stats, error) {
 	w.fe.Display(w.panelID(), w.panelHTML())
 	w.fe.Script(w.script())
 
+	// GoNB's browser side gives up on a connection that does not answer quickly (a busy machine): until the
+	// widget reports ready, probe the connection (GoNB then reinstalls it if needed) and wire the controls again.
 	connect := time.NewTimer(o.ConnectTimeout)
 	defer connect.Stop()
+	retry := time.NewTicker(w.retry)
+	defer retry.Stop()
 	var stats Stats
 wait:
 	for {
@@ -92,6 +97,9 @@ wait:
 				stats.ConnectedAfter = time.Since(start)
 				break wait
 			}
+		case <-retry.C:
+			w.fe.Send(w.address()+"/probe", "1")
+			w.fe.Script(w.script())
 		case <-connect.C:
 			w.fe.Display(w.panelID(), `<div style="font:12px sans-serif;color:#666">No browser connected to the explorer `+
 				`(a headless run): this is the base sample. Open the notebook in Jupyter to use the sliders.</div>`)
@@ -400,44 +408,51 @@ func (w *widget) script() string {
 
 const widgetJS = `(() => {
   const root = document.getElementById("ROOT_ID");
-  const comm = globalThis.gonb_comm;
-  if (!root || !comm) { console.error("gdisent explorer: no GoNB comms, the sliders will not respond"); return; }
-  const send = (ev) => comm.send("ADDRESS", JSON.stringify(ev));
-  const fmt = (v) => (Math.abs(v) < 5e-3 ? 0 : v).toFixed(2);
-  let mode = "";
-  root.querySelectorAll('input[type="range"]').forEach((el) => {
-    const show = () => { const c = el.closest("tr").querySelector("[data-value]"); if (c) c.textContent = fmt(parseFloat(el.value)); };
-    const h = () => { show(); send({kind: "slider", mode: el.dataset.mode, index: parseInt(el.dataset.index), value: parseFloat(el.value)}); };
-    el.addEventListener("input", h);
-    el.addEventListener("change", h);
-  });
-  root.querySelectorAll("[data-label]").forEach((el) => el.addEventListener("click", () =>
-    send({kind: "select", mode: mode, index: parseInt(el.dataset.label)})));
-  root.querySelectorAll("button[data-action]").forEach((el) => el.addEventListener("click", () => send({kind: el.dataset.action})));
-  const modeSel = root.querySelector('select[data-action="mode"]');
-  if (modeSel) modeSel.addEventListener("change", () => send({kind: "mode", mode: modeSel.value}));
-  const imgSel = root.querySelector('select[data-action="image"]');
-  if (imgSel) imgSel.addEventListener("change", () => { const i = parseInt(imgSel.value); if (i >= 0) send({kind: "image", index: i}); });
-  comm.subscribe("ADDRESS/state", (address, value) => {
-    const s = JSON.parse(value);
-    mode = s.mode;
-    if (modeSel) modeSel.value = s.mode;
-    root.querySelectorAll("table[data-group]").forEach((t) => {
-      const on = t.dataset.group === s.mode;
-      t.style.display = on ? "" : "none";
-      if (!on) return;
-      t.querySelectorAll('input[type="range"]').forEach((el) => {
-        const i = parseInt(el.dataset.index), v = s.sliders[i];
-        if (!v) return;
-        el.min = v[0]; el.max = v[1]; el.value = v[2];
-        const c = el.closest("tr").querySelector("[data-value]"); if (c) c.textContent = fmt(v[2]);
-      });
-      t.querySelectorAll("[data-label]").forEach((el) => el.style.fontWeight = parseInt(el.dataset.label) === s.sel ? "bold" : "");
+  if (!root) return;
+  // The controls look gonb_comm up at each event: GoNB replaces it when it reconnects.
+  const send = (ev) => { const c = globalThis.gonb_comm; if (c) c.send("ADDRESS", JSON.stringify(ev)); };
+  if (!root.__gdx) {
+    const g = root.__gdx = {mode: "", comm: null};
+    const fmt = (v) => (Math.abs(v) < 5e-3 ? 0 : v).toFixed(2);
+    root.querySelectorAll('input[type="range"]').forEach((el) => {
+      const h = () => {
+        const c = el.closest("tr").querySelector("[data-value]"); if (c) c.textContent = fmt(parseFloat(el.value));
+        send({kind: "slider", mode: el.dataset.mode, index: parseInt(el.dataset.index), value: parseFloat(el.value)});
+      };
+      el.addEventListener("input", h);
+      el.addEventListener("change", h);
     });
-    const st = root.querySelector("[data-status]");
-    st.textContent = s.error ? "error: " + s.error : s.status;
-    st.style.color = s.error ? "#b00" : "#444";
-    root.dataset.ready = "1";
-  });
+    root.querySelectorAll("[data-label]").forEach((el) => el.addEventListener("click", () =>
+      send({kind: "select", mode: g.mode, index: parseInt(el.dataset.label)})));
+    root.querySelectorAll("button[data-action]").forEach((el) => el.addEventListener("click", () => send({kind: el.dataset.action})));
+    const modeSel = root.querySelector('select[data-action="mode"]');
+    if (modeSel) modeSel.addEventListener("change", () => send({kind: "mode", mode: modeSel.value}));
+    const imgSel = root.querySelector('select[data-action="image"]');
+    if (imgSel) imgSel.addEventListener("change", () => { const i = parseInt(imgSel.value); if (i >= 0) send({kind: "image", index: i}); });
+    g.onState = (address, value) => {
+      const s = JSON.parse(value);
+      g.mode = s.mode;
+      if (modeSel) modeSel.value = s.mode;
+      root.querySelectorAll("table[data-group]").forEach((t) => {
+        const on = t.dataset.group === s.mode;
+        t.style.display = on ? "" : "none";
+        if (!on) return;
+        t.querySelectorAll('input[type="range"]').forEach((el) => {
+          const i = parseInt(el.dataset.index), v = s.sliders[i];
+          if (!v) return;
+          el.min = v[0]; el.max = v[1]; el.value = v[2];
+          const c = el.closest("tr").querySelector("[data-value]"); if (c) c.textContent = fmt(v[2]);
+        });
+        t.querySelectorAll("[data-label]").forEach((el) => el.style.fontWeight = parseInt(el.dataset.label) === s.sel ? "bold" : "");
+      });
+      const st = root.querySelector("[data-status]");
+      st.textContent = s.error ? "error: " + s.error : s.status;
+      st.style.color = s.error ? "#b00" : "#444";
+      root.dataset.ready = "1";
+    };
+  }
+  const g = root.__gdx, comm = globalThis.gonb_comm;
+  if (!comm) { console.error("gdisent explorer: GoNB comms not connected yet, the sliders wait for it"); return; }
+  if (g.comm !== comm) { g.comm = comm; comm.subscribe("ADDRESS/state", g.onState); }
   send({kind: "ready"});
 })();`

@@ -208,7 +208,7 @@ func TestWidgetScriptIsWired(t *testing.T) {
 	e, _ := New(&blob{h: 8, w: 8}, Options{})
 	w := newWidget(e, newRecorder(), "abc")
 	js := w.script()
-	for _, want := range []string{`getElementById("gdisent-explorer-abc")`, `comm.send("/gdisent/explore/abc"`,
+	for _, want := range []string{`getElementById("gdisent-explorer-abc")`, `c.send("/gdisent/explore/abc"`,
 		`comm.subscribe("/gdisent/explore/abc/state"`} {
 		if !strings.Contains(js, want) {
 			t.Fatalf("script lacks %s", want)
@@ -216,5 +216,46 @@ func TestWidgetScriptIsWired(t *testing.T) {
 	}
 	if !strings.Contains(w.panelHTML(), `id="gdisent-explorer-abc"`) {
 		t.Fatal("panel root id does not match the script's")
+	}
+}
+
+// flaky is a front end whose browser connects only when the controls are wired a second time.
+type flaky struct {
+	*recorder
+	events  chan Event
+	scripts int
+}
+
+func (f *flaky) Script(js string) {
+	f.recorder.Script(js)
+	if f.scripts++; f.scripts == 2 {
+		f.events <- Event{Kind: "ready"}
+	}
+}
+
+func TestWidgetRetriesTheConnection(t *testing.T) {
+	e, _ := New(&blob{h: 8, w: 8}, Options{ConnectTimeout: 20 * time.Second})
+	events := make(chan Event, 10)
+	fe := &flaky{recorder: newRecorder(), events: events}
+	w := newWidget(e, fe, "t4")
+	w.retry = 10 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { _, err := w.run(context.Background(), events); done <- err }()
+	var kinds []string
+	for {
+		rec := fe.next(t)
+		kinds = append(kinds, rec.kind+" "+rec.id)
+		if rec.id == "/gdisent/explore/t4/state" {
+			break
+		}
+	}
+	want := []string{"display gdisent_explore_image_t4", "display gdisent_explore_panel_t4", "script ",
+		"send /gdisent/explore/t4/probe", "script ", "send /gdisent/explore/t4/state"}
+	if strings.Join(kinds, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("calls %v, want %v (probe and rewire, then connected)", kinds, want)
+	}
+	events <- Event{Kind: "done"}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

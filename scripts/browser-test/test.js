@@ -353,7 +353,9 @@ async function shutdownKernels(args) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   fs.mkdirSync(args.out, {recursive: true});
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gdisent-chromium-'));
+  // A fresh browser profile: the one given (the shell entry's, so that it can find a stray browser), or a new one.
+  const profile = args.profile || fs.mkdtempSync(path.join(os.tmpdir(), 'gdisent-chromium-'));
+  fs.mkdirSync(profile, {recursive: true});
   const browser = await puppeteer.launch({
     executablePath: args.chromium,
     headless: false, // the flags below include --headless
