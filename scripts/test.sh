@@ -22,6 +22,7 @@ for f in $(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do
   done
 done
 stage notebooks scripts/nbrun.py --quick notebooks/*.ipynb
+stage browser scripts/browser-test.sh
 
 echo "gdisent tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]
