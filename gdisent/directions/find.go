@@ -1,6 +1,8 @@
 package directions
 
 import (
+	"github.com/gdisent/gdisent/gdisent/training"
+
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -139,7 +141,7 @@ func (r Result) validate() error {
 // Find runs one direction method on the frozen generator and returns k orthonormal directions (non-orthogonal
 // ones, GANSpace's, are orthonormalised by QR as in Khrulkov et al. 2021).
 func Find(t Target, method string, cfg FindConfig) (r Result, err error) {
-	defer catch(&err, "directions: Find(%s)", method)
+	defer training.Recover(&err, "directions: Find(%s)", method)
 	if err := t.Validate(); err != nil {
 		return r, err
 	}

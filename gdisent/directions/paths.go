@@ -1,6 +1,8 @@
 package directions
 
 import (
+	"github.com/gdisent/gdisent/gdisent/training"
+
 	"math/rand/v2"
 
 	"github.com/pkg/errors"
@@ -69,7 +71,7 @@ type Trajectories struct {
 
 // Trajectories computes the linear and the curved path of n steps of size step each way from z0.
 func (t *JacobianTool) Trajectories(z0 []float64, step float64, n int) (tr Trajectories, err error) {
-	defer catch(&err, "directions: Trajectories")
+	defer training.Recover(&err, "directions: Trajectories")
 	if err := t.checkZ(z0); err != nil {
 		return tr, err
 	}

@@ -1,6 +1,8 @@
 package directions
 
 import (
+	"github.com/gdisent/gdisent/gdisent/training"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -69,7 +71,7 @@ type ScoreConfig struct {
 // images of ds against their ground-truth factors. The returned scores are metrics.Result.Scores plus
 // "encoder_mse" (the tail MSE of CoordinateEncoder.Train) and "encoder_seconds" (training and evaluation).
 func Score(t Target, dirs *mat.Dense, ds data.FactorDataset, cfg ScoreConfig) (scores map[string]float64, err error) {
-	defer catch(&err, "directions: Score")
+	defer training.Recover(&err, "directions: Score")
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}

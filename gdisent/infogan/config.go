@@ -42,6 +42,7 @@ type Config struct {
 	CRLearningRate float64 // CR discriminator Adam learning rate
 	AdamBeta1      float64 // all optimisers
 	AdamBeta2      float64
+	AdamEpsilon    float64 // Adam's ε (0 means 1e-8)
 	LambdaInfoD    float64 // λ_info in the discriminator/Q loss
 	LambdaInfoG    float64 // λ_info in the generator loss
 	QStd           float64 // fixed std of the Gaussian Q of continuous codes; 0 learns it
@@ -174,6 +175,8 @@ func (c Config) Validate() error {
 		return errors.Errorf("infogan: AdamBeta1 must be in [0, 1), got %g", c.AdamBeta1)
 	case c.AdamBeta2 < 0 || c.AdamBeta2 >= 1 || math.IsNaN(c.AdamBeta2):
 		return errors.Errorf("infogan: AdamBeta2 must be in [0, 1), got %g", c.AdamBeta2)
+	case c.AdamEpsilon < 0 || math.IsNaN(c.AdamEpsilon) || math.IsInf(c.AdamEpsilon, 0):
+		return errors.Errorf("infogan: AdamEpsilon must be finite and >= 0, got %g", c.AdamEpsilon)
 	case c.GSteps < 1:
 		return errors.Errorf("infogan: GSteps must be >= 1, got %d", c.GSteps)
 	case c.GLoss != "" && c.GLoss != GLossNonSaturating && c.GLoss != GLossMinimax:
@@ -195,13 +198,22 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// adamEpsilon is Adam's ε.
+func (c Config) adamEpsilon() float64 {
+	if c.AdamEpsilon == 0 {
+		return 1e-8
+	}
+	return c.AdamEpsilon
+}
+
 // unroll is the Unroll of the generator loss.
 func (c Config) unroll() gan.Unroll {
 	lr := c.UnrollLearningRate
 	if lr == 0 {
 		lr = c.DLearningRate
 	}
-	return gan.Unroll{Steps: c.UnrollSteps, LearningRate: lr, Optimizer: c.UnrollOptimizer, Beta1: c.AdamBeta1, Beta2: c.AdamBeta2}
+	return gan.Unroll{Steps: c.UnrollSteps, LearningRate: lr, Optimizer: c.UnrollOptimizer, Beta1: c.AdamBeta1,
+		Beta2: c.AdamBeta2, Epsilon: c.adamEpsilon()}
 }
 
 // clone deep-copies the slices so that a caller's later edits cannot reach a model.

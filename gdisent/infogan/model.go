@@ -73,9 +73,9 @@ func New(backend backends.Backend, cfg Config) (m *Model, err error) {
 	m.genScope = m.ctx.In("generator").Scope()
 	m.disScope = m.ctx.In("discriminator").Scope()
 	m.crScope = m.ctx.In("cr_discriminator").Scope()
-	m.gAdam = training.NewAdam(m.ctx.In("generator")).LearningRate(cfg.GLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2)
-	m.dAdam = training.NewAdam(m.ctx.In("discriminator")).LearningRate(cfg.DLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2)
-	m.crAdam = training.NewAdam(m.ctx.In("cr_discriminator")).LearningRate(cfg.CRLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2)
+	m.gAdam = training.NewAdam(m.ctx.In("generator")).LearningRate(cfg.GLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2).Epsilon(cfg.adamEpsilon())
+	m.dAdam = training.NewAdam(m.ctx.In("discriminator")).LearningRate(cfg.DLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2).Epsilon(cfg.adamEpsilon())
+	m.crAdam = training.NewAdam(m.ctx.In("cr_discriminator")).LearningRate(cfg.CRLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2).Epsilon(cfg.adamEpsilon())
 	m.unroll.AdamStateScope = m.dAdam.StateScope()
 	m.loop = training.NewLoop(backend, m.ctx, m.TrainStep).Seed(cfg.Seed)
 	if err := m.loop.RecordConfig(Kind, cfg, runFields...); err != nil {

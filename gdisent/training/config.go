@@ -132,6 +132,9 @@ func jsonDiff(path string, a, b any, skip map[string]bool, out *[]string) {
 		}
 		return
 	}
+	if (a == nil && isZero(b)) || (b == nil && isZero(a)) {
+		return // a field added to the Config later: its zero value keeps the old behaviour
+	}
 	if !reflect.DeepEqual(a, b) {
 		show := func(v any) string {
 			if v == nil {
@@ -142,6 +145,30 @@ func jsonDiff(path string, a, b any, skip map[string]bool, out *[]string) {
 		}
 		*out = append(*out, fmt.Sprintf("%s: checkpoint %s, now %s", path, show(a), show(b)))
 	}
+}
+
+// isZero reports whether a decoded JSON value is its type's zero value.
+func isZero(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case float64:
+		return x == 0
+	case string:
+		return x == ""
+	case bool:
+		return !x
+	case []any:
+		return len(x) == 0
+	case map[string]any:
+		for _, e := range x {
+			if !isZero(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // ReadConfig returns the model family and configuration JSON recorded in the latest checkpoint of dir.

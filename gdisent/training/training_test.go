@@ -416,3 +416,21 @@ func TestHistoryXY(t *testing.T) {
 		t.Error("XY of a missing series reported ok")
 	}
 }
+
+// TestConfigDiff: changed, added and removed fields are named with both values; a field missing on one side and
+// zero on the other (added to the Config later) is no change; ignored paths are skipped.
+func TestConfigDiff(t *testing.T) {
+	was := []byte(`{"Beta": 4, "VAE": {"Hidden": 64, "Every": 10}, "Old": 1, "Names": ["a"]}`)
+	now := []byte(`{"Beta": 8, "VAE": {"Hidden": 64, "Every": 20}, "New": 0, "Flag": false, "Names": ["a", "b"]}`)
+	diffs, err := ConfigDiff(was, now, "VAE.Every")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`Beta: checkpoint 4, now 8`, `Names: checkpoint ["a"], now ["a","b"]`, `Old: checkpoint 1, now unset`}
+	if strings.Join(diffs, "|") != strings.Join(want, "|") {
+		t.Errorf("diffs %q, want %q", diffs, want)
+	}
+	if _, err := ConfigDiff([]byte("{"), now); err == nil {
+		t.Error("bad JSON accepted")
+	}
+}

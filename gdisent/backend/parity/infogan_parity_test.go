@@ -1,17 +1,12 @@
 package parity
 
-// The InfoGAN cases use the current infogan API: infogan.New(backend, ctx, arch, latent, sampler) with the
-// hyperparameters in the context. Adapt them when that API changes; the comparison itself is in parity_test.go.
-
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/gdisent/gdisent/gdisent"
 	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/infogan"
 	"github.com/gdisent/gdisent/gdisent/training"
@@ -29,43 +24,22 @@ func tinyConv() infogan.ConvConfig {
 		DisChannels: []int{8, 16}, DisHidden: 32, QHidden: 32, SpectralNorm: true, InitStd: 0.02}
 }
 
-// runInfoGAN trains an InfoGAN with the given hyperparameters on 16×16 dSprites and returns every logged metric
-// per iteration, except accuracies (a logit within roundoff of a tie may flip a prediction).
-func runInfoGAN(t *testing.T, b backends.Backend, steps int, params map[string]any, latent gan.LatentSpec) Series {
+// runInfoGAN trains an InfoGAN with cfg (its networks and seed replaced) on 16×16 dSprites and returns every
+// logged metric per iteration, except accuracies (a logit within roundoff of a tie may flip a prediction).
+func runInfoGAN(t *testing.T, b backends.Backend, steps int, cfg infogan.Config) Series {
 	t.Helper()
-	const seed = 5
-	arch, err := infogan.ConvArchitecture(tinyConv())
+	cfg.Arch, cfg.Conv, cfg.Seed, cfg.AdamEpsilon = infogan.ArchConv, tinyConv(), 5, parityAdamEpsilon
+	m, err := infogan.New(b, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.New()
-	if err := training.SeedContext(ctx, seed); err != nil {
-		t.Fatal(err)
-	}
-	ctx.SetParams(params)
-	ctx.SetParam(training.ParamAdamEpsilon, parityAdamEpsilon)
-	sample := pooled(4)
-	sampler := func(rng *rand.Rand, batch int) (*tensors.Tensor, error) {
-		imgs, err := sample(rng, batch)
-		if err != nil {
-			return nil, err
-		}
-		return tensors.FromFlatDataAndDimensions(imgs, batch, 16, 16, 1), nil
-	}
-	m, err := infogan.New(b, ctx, arch, latent, sampler)
-	if err != nil {
+	if err := m.Train(gdisent.NewDataset([3]int{16, 16, 1}, pooled(4)), steps, training.Silent()); err != nil {
 		t.Fatal(err)
 	}
 	s := Series{}
-	for step := range int64(steps) {
-		mm, err := m.TrainStep(step, training.StepRand(seed, step))
-		if err != nil {
-			t.Fatalf("step %d: %v", step, err)
-		}
-		for name, v := range mm {
-			if !strings.Contains(name, "acc") {
-				s[name] = append(s[name], v)
-			}
+	for _, sr := range m.History().All() {
+		if !strings.Contains(sr.Name, "acc") {
+			s[sr.Name] = sr.Values
 		}
 	}
 	return s
@@ -74,15 +48,15 @@ func runInfoGAN(t *testing.T, b backends.Backend, steps int, params map[string]a
 // runInfoGANCR: InfoGAN-CR (Lin et al. 2020) with the CR term switched on at step 1, which also re-initialises
 // the CR discriminator; 3 continuous codes, batch 8, two generator steps per iteration.
 func runInfoGANCR(t *testing.T, b backends.Backend, steps int) Series {
-	p := infogan.InfoGANCRParams()
-	p[infogan.ParamCRStart], p[infogan.ParamBatchSize] = 1, 8
-	return runInfoGAN(t, b, steps, p, gan.LatentSpec{Continuous: 3, Noise: 4})
+	c := infogan.InfoGANCRConfig()
+	c.CRStart, c.BatchSize, c.Latent = 1, 8, gan.LatentSpec{Continuous: 3, Noise: 4}
+	return runInfoGAN(t, b, steps, c)
 }
 
 // runUnrolledInfoGAN: InfoGAN whose generator loss sees the discriminator unrolled K = 5 SGD steps (Metz et al.
 // 2017); a categorical and two continuous codes, batch 8.
 func runUnrolledInfoGAN(t *testing.T, b backends.Backend, steps int) Series {
-	p := infogan.InfoGANParams()
-	p[infogan.ParamUnrollK], p[infogan.ParamBatchSize] = 5, 8
-	return runInfoGAN(t, b, steps, p, gan.LatentSpec{Categorical: []int{3}, Continuous: 2, Noise: 4})
+	c := infogan.MNISTConfig()
+	c.UnrollSteps, c.BatchSize, c.Latent = 5, 8, gan.LatentSpec{Categorical: []int{3}, Continuous: 2, Noise: 4}
+	return runInfoGAN(t, b, steps, c)
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/gdisent/gdisent/data"
+	"github.com/gdisent/gdisent/gdisent"
 	"github.com/gdisent/gdisent/gdisent/backend"
 	"github.com/gdisent/gdisent/gdisent/backend/fastcpu"
 	"github.com/gdisent/gdisent/gdisent/backend/purego"
@@ -230,7 +231,7 @@ func runVAE(t *testing.T, b backends.Backend, steps int) Series {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Train(vae.DatasetFunc(pooled(2)), steps, training.Silent()); err != nil {
+	if err := m.Train(gdisent.NewDataset([3]int{32, 32, 1}, pooled(2)), steps, training.Silent()); err != nil {
 		t.Fatal(err)
 	}
 	s := Series{}
