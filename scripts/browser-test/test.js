@@ -24,7 +24,7 @@ const SPECS = {
     minImages: 5,
     progress: {cell: '.Train('},
     edit: {
-      cell: 'var steps', from: 'notebook.Pick(1800, 20)', to: 'notebook.Pick(1800, 30)', rerun: ['.Train('],
+      cell: 'steps = notebook.Pick', from: 'notebook.Pick(1800, 20)', to: 'notebook.Pick(1800, 30)', rerun: ['.Train('],
       expect: {cell: '.Train(', has: 'trained to step 30', lacks: 'trained to step 20'},
     },
   },
