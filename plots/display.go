@@ -19,6 +19,9 @@ var (
 	inNotebook = func() bool { return gonbui.IsNotebook }
 	sendData   = gonbui.SendData
 	updateHTML = gonbui.UpdateHTML
+	// flush waits until GoNB has taken what was sent: a cell that exits right after displaying would otherwise
+	// lose the figure.
+	flush = gonbui.Sync
 )
 
 // Display shows p inline in a GoNB notebook, sending PNG and SVG renderings
@@ -44,6 +47,7 @@ func Display(p *plot.Plot, w, h vg.Length) error {
 			protocol.MIMEImageSVG: string(svgData),
 		},
 	})
+	flush()
 	return nil
 }
 
@@ -64,6 +68,7 @@ func DisplayUpdate(id string, p *plot.Plot, w, h vg.Length) error {
 		return errors.WithMessage(err, "plots.DisplayUpdate")
 	}
 	updateHTML(id, imgTag(pngData, w, h))
+	flush()
 	return nil
 }
 
