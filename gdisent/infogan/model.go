@@ -3,8 +3,9 @@
 // al. 2017, arXiv:1611.02163) while its Q loss uses the actual discriminator — on GoMLX, with gdisent's training
 // loop (progress, checkpoints, resume).
 //
-// One Model covers all three; hyperparameters live in the context (see the Param* keys, InfoGANParams and
-// InfoGANCRParams). A plain GAN is a Model whose latent has no codes.
+// One Model covers all three, set by one typed Config (presets DefaultConfig, InfoGANCRConfig, MNISTConfig,
+// RingConfig): New(backend, cfg), Train(ds, steps, rep) up to an absolute step, Load(backend, dir) from a run
+// directory alone. A plain GAN is a Model whose latent has no codes.
 package infogan
 
 import (
