@@ -66,6 +66,14 @@ type Config struct {
 	UnrollLearningRate float64
 	UnrollOptimizer    gan.UnrollOptimizer
 
+	// Regularisers of the generator, by weight (0: off): the Hessian penalty of Peebles et al. 2020 (off-diagonal
+	// Hessian of G(z) w.r.t. the whole latent vector, directions.GeneratorHessianPenalty) and the spectral
+	// alignment loss after Ramesh, Choi & LeCun 2018 (the leading SpectralVectors right-singular vectors of ∂G/∂z
+	// pushed onto the latent axes, directions.SpectralAlignmentLoss).
+	HessianPenalty    float64
+	SpectralAlignment float64
+	SpectralVectors   int // default 1
+
 	Seed            int64
 	CheckpointDir   string `json:"-"` // run directory; "" keeps no checkpoints
 	CheckpointEvery int    // steps between checkpoints (a final one is always written)
@@ -165,7 +173,8 @@ func (c Config) Validate() error {
 	for _, e := range []error{pos("GLearningRate", c.GLearningRate), pos("DLearningRate", c.DLearningRate),
 		pos("CRLearningRate", c.CRLearningRate), nonneg("LambdaInfoD", c.LambdaInfoD),
 		nonneg("LambdaInfoG", c.LambdaInfoG), nonneg("LambdaCR", c.LambdaCR), nonneg("QStd", c.QStd),
-		nonneg("UnrollLearningRate", c.UnrollLearningRate), nonneg("GapDecrease", c.GapDecrease)} {
+		nonneg("UnrollLearningRate", c.UnrollLearningRate), nonneg("GapDecrease", c.GapDecrease),
+		nonneg("HessianPenalty", c.HessianPenalty), nonneg("SpectralAlignment", c.SpectralAlignment)} {
 		if e != nil {
 			return e
 		}
@@ -187,6 +196,8 @@ func (c Config) Validate() error {
 		return errors.Errorf("infogan: GapEvery and GapTimes must be >= 0, got %d and %d", c.GapEvery, c.GapTimes)
 	case c.UnrollSteps < 0:
 		return errors.Errorf("infogan: UnrollSteps must be >= 0, got %d", c.UnrollSteps)
+	case c.SpectralVectors < 0 || c.SpectralVectors > c.Latent.Dim():
+		return errors.Errorf("infogan: SpectralVectors must be in [0, %d] (the latent size), got %d", c.Latent.Dim(), c.SpectralVectors)
 	case c.CheckpointEvery < 0:
 		return errors.Errorf("infogan: CheckpointEvery must be >= 0, got %d", c.CheckpointEvery)
 	case c.CRStart >= 0 && c.Latent.NumCodes() < 2:

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -374,3 +375,58 @@ func (blobs) SampleImages(rng *rand.Rand, batch int) ([]float32, error) {
 
 // The model satisfies the toolkit's model interface.
 var _ training.Model = (*Model)(nil)
+
+// TestGeneratorRegularizers: with the Hessian penalty in the generator's loss the logged penalty falls during
+// training; the spectral alignment loss is logged every step, finite, and changes the generator that the same
+// seed trains without it (it reaches the gradient); neither is logged at weight 0.
+func TestGeneratorRegularizers(t *testing.T) {
+	train := func(hessian, spectral float64) *Model {
+		cfg := mlpConfig(RingConfig(), 2, gan.LatentSpec{Noise: 3, NoiseDist: gan.Normal})
+		cfg.BatchSize, cfg.MLP.Hidden, cfg.GLearningRate = 32, 16, 3e-3
+		cfg.HessianPenalty, cfg.SpectralAlignment, cfg.SpectralVectors = hessian, spectral, 2
+		m, err := New(be(t), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Train(ringData{}, 120, training.Silent()); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	series := func(m *Model, name string) []float64 {
+		_, y, ok := m.History().XY(name)
+		if ok && len(y) != 120 {
+			t.Fatalf("%s logged %d times in 120 steps", name, len(y))
+		}
+		return y
+	}
+	plain, hess, spec := train(0, 0), train(1, 0), train(0, 1)
+	if series(plain, "g_hessian") != nil || series(plain, "g_spectral") != nil || series(hess, "g_spectral") != nil {
+		t.Error("a regularizer with weight 0 is logged")
+	}
+	y := series(hess, "g_hessian")
+	if first, last := mean(y[:15]), mean(y[105:]); !(last < 0.8*first) {
+		t.Errorf("the Hessian penalty did not fall: %.4g → %.4g", first, last)
+	} else {
+		t.Logf("Hessian penalty %.4g → %.4g", first, last)
+	}
+	for i, v := range series(spec, "g_spectral") {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > 2*(1-1.0/3) {
+			t.Fatalf("spectral loss at step %d = %g, outside [0, k(1 − 1/D)]", i, v)
+		}
+	}
+	z := make([]float32, 3*4)
+	for i := range z {
+		z[i] = float32(i%5) - 2
+	}
+	a, _ := plain.Generate(z, 4)
+	b, _ := spec.Generate(z, 4)
+	if slices.Equal(a, b) {
+		t.Error("the spectral term did not change the generator")
+	}
+	bad := mlpConfig(RingConfig(), 2, gan.LatentSpec{Noise: 3})
+	bad.SpectralVectors = 9
+	if _, err := New(be(t), bad); err == nil || !strings.Contains(err.Error(), "SpectralVectors") {
+		t.Errorf("too many spectral vectors: %v", err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/gdisent/gdisent/gdisent"
+	"github.com/gdisent/gdisent/gdisent/directions"
 	"github.com/gdisent/gdisent/gdisent/gan"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
@@ -286,6 +287,17 @@ func (m *Model) gStepFn(withCR bool) training.StepFn {
 			q := m.qLoss(m.qHead(ctx, h), cat, cont)
 			out.Log("g_q_loss", q)
 			loss = Add(loss, MulScalar(q, m.cfg.LambdaInfoG))
+		}
+		if w := m.cfg.HessianPenalty; w > 0 {
+			hp := directions.GeneratorHessianPenalty(ctx, m.generator, z, directions.HessianOptions{})
+			out.Log("g_hessian", hp)
+			loss = Add(loss, MulScalar(hp, w))
+		}
+		if w := m.cfg.SpectralAlignment; w > 0 {
+			// Jv by central differences keeps the loss a first-order function of G (no third derivatives).
+			sa := directions.SpectralAlignmentLoss(ctx, m.generator, z, directions.SpectralOptions{K: max(1, m.cfg.SpectralVectors), FDStep: 1e-3})
+			out.Log("g_spectral", sa)
+			loss = Add(loss, MulScalar(sa, w))
 		}
 		if withCR {
 			za, zb, label, lambda := inputs[next], inputs[next+1], inputs[next+2], inputs[next+3]
