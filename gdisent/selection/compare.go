@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/gdisent/gdisent/gdisent/metrics"
 	"github.com/gdisent/gdisent/plots"
@@ -251,7 +253,8 @@ func (c *Comparison) WriteTable(w io.Writer, metric string, cols []string) error
 }
 
 // RankingPanels draws one bar chart per selector and one of the supervised metric, each in its own descending
-// order, on one shared score axis (plots.Panels, two columns).
+// order, on one shared score axis (plots.Panels, two columns); model names longer than 4 characters are set
+// vertically.
 func (c *Comparison) RankingPanels(metric string) (*plot.Plot, error) {
 	sup, err := c.Scores(metric)
 	if err != nil {
@@ -270,6 +273,12 @@ func (c *Comparison) RankingPanels(metric string) (*plot.Plot, error) {
 		return nil, err
 	}
 	ps = append(ps, p)
+	if longest := slices.MaxFunc(c.Names, func(a, b string) int { return len([]rune(a)) - len([]rune(b)) }); len([]rune(longest)) > 4 {
+		for _, p := range ps { // run ids such as "beta=4_seed=2" overlap side by side: stand them up
+			p.X.Tick.Label.Rotation = math.Pi / 2
+			p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+		}
+	}
 	if err := plots.ShareY(ps...); err != nil {
 		return nil, fmt.Errorf("selection.Comparison.RankingPanels: %w", err)
 	}
