@@ -151,13 +151,6 @@ func rankPool(sw *sweep.Sweep, p Pool, finished []RunResult) (selectionFile, err
 		models[i] = m
 		sel.Runs = append(sel.Runs, r.ID)
 	}
-	mc := p.Centrality
-	c, err := selection.ModelCentrality(models, selection.CentralityConfig{Metric: &mc})
-	if err != nil {
-		return sel, err
-	}
-	sel.Centrality = c
-	sel.Picks["ModelCentrality"] = sel.Runs[c.Best]
 	ds, err := sweep.Dataset(first)
 	if err != nil {
 		return sel, err
@@ -166,21 +159,14 @@ func rankPool(sw *sweep.Sweep, p Pool, finished []RunResult) (selectionFile, err
 	if err != nil {
 		return sel, err
 	}
-	reps, err := selection.Representations(models, images, p.Inputs, 0)
+	r, err := selection.Rank(models, images, p.Inputs, p.Centrality, nil)
 	if err != nil {
 		return sel, err
 	}
-	for _, m := range []selection.UDRMethod{selection.UDRLasso, selection.UDRSpearman} {
-		u, err := selection.UDR(reps, selection.UDRConfig{Method: m})
-		if err != nil {
-			return sel, err
-		}
-		if m == selection.UDRLasso {
-			sel.UDRLasso, sel.Picks["UDR Lasso"] = u, sel.Runs[u.Best]
-		} else {
-			sel.UDRSpear, sel.Picks["UDR Spearman"] = u, sel.Runs[u.Best]
-		}
-	}
+	sel.Centrality, sel.UDRLasso, sel.UDRSpear = r.ModelCentrality, r.UDRLasso, r.UDRSpearman
+	sel.Picks["ModelCentrality"] = sel.Runs[r.ModelCentrality.Best]
+	sel.Picks["UDR Lasso"] = sel.Runs[r.UDRLasso.Best]
+	sel.Picks["UDR Spearman"] = sel.Runs[r.UDRSpearman.Best]
 	sel.Picks["supervised best"] = "per metric"
 	return sel, nil
 }

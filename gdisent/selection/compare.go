@@ -109,29 +109,52 @@ func Compare(models []Model, names []string, truth metrics.FactorSource, cfg Com
 		c.Supervised = append(c.Supervised, r.Scores())
 		progress("supervised", i+1, m)
 	}
-	var err error
-	c.ModelCentrality, err = ModelCentrality(models, CentralityConfig{Metric: &mc,
-		Progress: func(d, t int) { progress(SelectorModelCentrality, d, t) }})
-	if err != nil {
-		return nil, fmt.Errorf("selection.Compare: %w", err)
-	}
 	rng := rand.New(rand.NewPCG(mc.Seed, 0x0d7))
 	images, err := truth.Observe(truth.Sample(rng, n), n)
 	if err != nil {
 		return nil, fmt.Errorf("selection.Compare: drawing %d UDR inputs: %w", n, err)
 	}
-	reps, err := Representations(models, images, n, 0)
+	r, err := Rank(models, images, n, mc, cfg.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("selection.Compare: %w", err)
 	}
-	if c.UDRLasso, err = UDR(reps, UDRConfig{Method: UDRLasso}); err != nil {
-		return nil, fmt.Errorf("selection.Compare: %w", err)
+	c.ModelCentrality, c.UDRLasso, c.UDRSpearman = r.ModelCentrality, r.UDRLasso, r.UDRSpearman
+	return c, nil
+}
+
+// Ranking is what the unsupervised selectors make of a pool.
+type Ranking struct {
+	ModelCentrality CentralityResult `json:"model_centrality"`
+	UDRLasso        UDRResult        `json:"udr_lasso"`
+	UDRSpearman     UDRResult        `json:"udr_spearman"`
+}
+
+// Rank ranks a pool without labels: ModelCentrality with the FactorVAE-metric configuration mc (Lin et al. 2020),
+// and UDR with Lasso and with Spearman similarities on the representations of the n observations images (Duan et
+// al. 2020). progress, if set, hears "ModelCentrality" once per column of C and "UDR" at the end.
+func Rank(models []Model, images []float32, n int, mc metrics.Config, progress func(stage string, done, total int)) (Ranking, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
 	}
-	if c.UDRSpearman, err = UDR(reps, UDRConfig{Method: UDRSpearman}); err != nil {
-		return nil, fmt.Errorf("selection.Compare: %w", err)
+	var r Ranking
+	var err error
+	r.ModelCentrality, err = ModelCentrality(models, CentralityConfig{Metric: &mc,
+		Progress: func(d, t int) { progress(SelectorModelCentrality, d, t) }})
+	if err != nil {
+		return r, err
+	}
+	reps, err := Representations(models, images, n, 0)
+	if err != nil {
+		return r, err
+	}
+	if r.UDRLasso, err = UDR(reps, UDRConfig{Method: UDRLasso}); err != nil {
+		return r, err
+	}
+	if r.UDRSpearman, err = UDR(reps, UDRConfig{Method: UDRSpearman}); err != nil {
+		return r, err
 	}
 	progress("UDR", 1, 1)
-	return c, nil
+	return r, nil
 }
 
 // Selector is one unsupervised selector's outcome: a score per model and its pick.
