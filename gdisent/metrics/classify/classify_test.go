@@ -140,8 +140,8 @@ func TestGBT(t *testing.T) {
 
 func TestGBTExactVsBinned(t *testing.T) {
 	x, y := blobs(5, 2000, 3, 3)
-	a, _ := GBT{}.Fit(x, 2000, 3, y)
-	b, _ := GBT{MaxBins: 4000}.Fit(x, 2000, 3, y)
+	a, _ := GBT{ApproxBins: 256}.Fit(x, 2000, 3, y)
+	b, _ := GBT{}.Fit(x, 2000, 3, y)
 	for f := range a.Importances {
 		if math.Abs(a.Importances[f]-b.Importances[f]) > 0.02 {
 			t.Errorf("importance %d: binned %.4f vs exact %.4f", f, a.Importances[f], b.Importances[f])
@@ -175,5 +175,130 @@ func BenchmarkGBT10k40Classes(b *testing.B) {
 		if _, err := (GBT{}).Fit(x, 10000, 10, y); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func BenchmarkGBT10k40ClassesApprox(b *testing.B) {
+	x, y := blobs(7, 10000, 10, 40)
+	for b.Loop() {
+		if _, err := (GBT{ApproxBins: 256}).Fit(x, 10000, 10, y); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// liblinearProblem: one feature centred at 3 with the label set above 3.5, so the optimal intercept is large and
+// negative and penalising it matters.
+func liblinearProblem(n int) ([]float64, []int) {
+	rng := rand.New(rand.NewPCG(8, 1))
+	x := make([]float64, n)
+	y := make([]int, n)
+	for i := range x {
+		x[i] = 3 + rng.NormFloat64()
+		if x[i]+0.5*rng.NormFloat64() > 3.5 {
+			y[i] = 1
+		}
+	}
+	return x, y
+}
+
+func TestLiblinearLogRegOptimality(t *testing.T) {
+	x, y := liblinearProblem(300)
+	const C = 1.0
+	m, err := LiblinearLogReg{C: C}.Fit(x, len(x), 1, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.OvR || len(m.W) != 1 {
+		t.Fatalf("binary problem: want one one-vs-rest row, got OvR=%v rows=%d", m.OvR, len(m.W))
+	}
+	// Gradient of ½w² + ½b² + C Σ log(1 + exp(−s_i(w x_i + b))), s = ±1, computed independently here.
+	grad := func(w, b float64, penBias bool) (float64, float64) {
+		gw, gb := w, 0.0
+		if penBias {
+			gb = b
+		}
+		for i, v := range x {
+			s := -1.0
+			if y[i] == 1 {
+				s = 1
+			}
+			q := -s * C / (1 + math.Exp(s*(w*v+b)))
+			gw += q * v
+			gb += q
+		}
+		return gw, gb
+	}
+	w, b := m.W[0][0], m.W[0][1]
+	if gw, gb := grad(w, b, true); math.Hypot(gw, gb) > 1e-6 {
+		t.Errorf("gradient of the penalised-bias objective at the solution (%g, %g), want ≈ 0", gw, gb)
+	}
+	// The unpenalised-bias optimum (LogReg: sklearn ≥ 0.22 lbfgs) is a different point: there the bias gradient
+	// vanishes without the ½b² term, and the penalty pulls the liblinear bias towards zero.
+	u, err := LogReg{C: C, Tol: 1e-12, MaxIter: 2000}.Fit(x, len(x), 1, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wu, bu := u.W[0][0], u.W[0][1]
+	if gw, gb := grad(wu, bu, false); math.Hypot(gw, gb) > 1e-5 {
+		t.Errorf("gradient of the unpenalised objective at the lbfgs solution (%g, %g), want ≈ 0", gw, gb)
+	}
+	if !(bu < -5 && b > bu+0.1 && b < 0) {
+		t.Errorf("penalised bias %.4f should lie between the unpenalised bias %.4f and 0", b, bu)
+	}
+	// Shrinking b raises the decision threshold's intercept, so w shrinks with it to keep the fit.
+	if !(w > 0 && w < wu) {
+		t.Errorf("penalised slope %.4f, unpenalised %.4f: want 0 < penalised < unpenalised", w, wu)
+	}
+	t.Logf("liblinear (w, b) = (%.5f, %.5f); unpenalised bias (w, b) = (%.5f, %.5f)", w, b, wu, bu)
+}
+
+func TestLiblinearLogRegMulticlass(t *testing.T) {
+	x, y := blobs(9, 600, 3, 4)
+	m, err := LiblinearLogReg{}.Fit(x, 600, 3, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.W) != 4 {
+		t.Fatalf("%d one-vs-rest rows, want 4", len(m.W))
+	}
+	if acc := Accuracy(m.Predict(x, 600), y); acc < 0.9 {
+		t.Errorf("train accuracy %.3f < 0.9", acc)
+	}
+	// One-vs-rest probabilities: σ(z_c) normalised, so rows sum to 1 and rank like the decision values.
+	p := m.PredictProba(x[:3*5], 5)
+	for i := 0; i < 5; i++ {
+		s := 0.0
+		for c := 0; c < 4; c++ {
+			s += p[i*4+c]
+		}
+		if math.Abs(s-1) > 1e-12 {
+			t.Errorf("row %d probabilities sum to %v", i, s)
+		}
+	}
+	// Each class's row solves its own binary problem: check the gradient of class 2's objective.
+	w := m.W[2]
+	g := make([]float64, 4)
+	copy(g, w)
+	for i := 0; i < 600; i++ {
+		z := w[3]
+		for j := 0; j < 3; j++ {
+			z += w[j] * x[i*3+j]
+		}
+		s := -1.0
+		if y[i] == 2 {
+			s = 1
+		}
+		q := -s / (1 + math.Exp(s*z))
+		for j := 0; j < 3; j++ {
+			g[j] += q * x[i*3+j]
+		}
+		g[3] += q
+	}
+	if n := math.Sqrt(g[0]*g[0] + g[1]*g[1] + g[2]*g[2] + g[3]*g[3]); n > 1e-5 {
+		t.Errorf("class 2 gradient norm %g at the solution", n)
+	}
+	if _, err := (LiblinearLogReg{}).Fit([]float64{1, 2}, 2, 1, []int{0}); err == nil {
+		t.Error("label count mismatch: want an error")
 	}
 }
