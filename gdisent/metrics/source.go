@@ -116,6 +116,7 @@ const (
 	streamFactorVAE
 	streamBetaVAE
 	streamGroups
+	streamFairness
 )
 
 func newRNG(seed, stream uint64) *rand.Rand {

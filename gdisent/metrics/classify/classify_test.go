@@ -3,6 +3,7 @@ package classify
 import (
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 )
 
@@ -300,5 +301,118 @@ func TestLiblinearLogRegMulticlass(t *testing.T) {
 	}
 	if _, err := (LiblinearLogReg{}).Fit([]float64{1, 2}, 2, 1, []int{0}); err == nil {
 		t.Error("label count mismatch: want an error")
+	}
+}
+
+// refTree grows a regression tree on residuals r by brute force (every feature sorted afresh at every node), with
+// the exact splitter's rules: float32 features, midpoints between values more than 1e-7 apart, the best
+// Friedman-MSE proxy (lowest feature, then lowest threshold on ties), leaves at depth maxDepth or for pure nodes.
+func refTree(x []float64, d int, rows []int, r []float64, depth, maxDepth int, nodes *[]TreeNode) int {
+	id := len(*nodes)
+	*nodes = append(*nodes, TreeNode{Feature: -1})
+	m := len(rows)
+	var sum, sq float64
+	for _, i := range rows {
+		sum += r[i]
+		sq += r[i] * r[i]
+	}
+	if depth >= maxDepth || m < 2 || sq/float64(m)-(sum/float64(m))*(sum/float64(m)) <= 2.220446049250313e-16 {
+		return id
+	}
+	bestF, bestT, best := -1, 0.0, -1.0
+	var bestLeft []int
+	for f := 0; f < d; f++ {
+		sorted := append([]int(nil), rows...)
+		sort.SliceStable(sorted, func(a, b int) bool {
+			return float32(x[sorted[a]*d+f]) < float32(x[sorted[b]*d+f])
+		})
+		sl := 0.0
+		for j := 0; j < m-1; j++ {
+			sl += r[sorted[j]]
+			v0, v1 := float64(float32(x[sorted[j]*d+f])), float64(float32(x[sorted[j+1]*d+f]))
+			if v1 <= v0+1e-7 {
+				continue
+			}
+			nl, nr := float64(j+1), float64(m-j-1)
+			diff := nr*sl - nl*(sum-sl)
+			if p := diff * diff / (nl * nr); p > best*(1+1e-12) {
+				bestF, bestT, best = f, v0/2+v1/2, p
+				bestLeft = append([]int(nil), sorted[:j+1]...)
+			}
+		}
+	}
+	if bestF < 0 {
+		return id
+	}
+	inLeft := map[int]bool{}
+	for _, i := range bestLeft {
+		inLeft[i] = true
+	}
+	var left, right []int
+	for _, i := range rows {
+		if inLeft[i] {
+			left = append(left, i)
+		} else {
+			right = append(right, i)
+		}
+	}
+	l := refTree(x, d, left, r, depth+1, maxDepth, nodes)
+	rr := refTree(x, d, right, r, depth+1, maxDepth, nodes)
+	(*nodes)[id] = TreeNode{Feature: bestF, Threshold: bestT, Left: l, Right: rr}
+	return id
+}
+
+func TestGBTExactMatchesBruteForce(t *testing.T) {
+	// Three classes; column 0 is coarse (many ties), column 1 continuous, column 2 a duplicate of column 1 (ties
+	// between features go to the lower one), column 3 has values 1e-8 apart (not split apart, as sklearn).
+	rng := rand.New(rand.NewPCG(11, 1))
+	n, d := 300, 4
+	x := make([]float64, n*d)
+	y := make([]int, n)
+	for i := 0; i < n; i++ {
+		y[i] = rng.IntN(3)
+		x[i*d] = float64(rng.IntN(5) + y[i])
+		x[i*d+1] = float64(y[i]) + rng.NormFloat64()
+		x[i*d+2] = x[i*d+1]
+		x[i*d+3] = 1 + 1e-8*float64(rng.IntN(3))
+	}
+	m, err := GBT{NumTrees: 1}.Fit(x, n, d, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prior := make([]float64, 3)
+	for _, v := range y {
+		prior[v] += 1 / float64(n)
+	}
+	rows := make([]int, n)
+	for i := range rows {
+		rows[i] = i
+	}
+	for c := 0; c < 3; c++ {
+		r := make([]float64, n)
+		for i, v := range y {
+			r[i] = -prior[c]
+			if v == c {
+				r[i]++
+			}
+		}
+		var want []TreeNode
+		refTree(x, d, rows, r, 0, 3, &want)
+		got := m.Trees[0][c].Nodes
+		t.Logf("class %d: %d nodes, root %+v", c, len(got), got[0])
+		if len(got) != len(want) {
+			t.Fatalf("class %d: %d nodes, brute force %d", c, len(got), len(want))
+		}
+		for k := range want {
+			g, w := got[k], want[k]
+			if g.Feature != w.Feature || g.Left != w.Left || g.Right != w.Right || g.Threshold != w.Threshold {
+				t.Errorf("class %d node %d: got %+v, brute force %+v", c, k, g, w)
+			}
+		}
+	}
+	for f := 2; f < 4; f++ {
+		if m.Importances[f] != 0 {
+			t.Errorf("feature %d (duplicate / sub-1e-7 spread) has importance %v, want 0", f, m.Importances[f])
+		}
 	}
 }
