@@ -37,8 +37,8 @@ func Unsupervised(s Samples, cfg Config) (UnsupervisedResult, error) {
 // information. disentanglement_lib draws 10,000 codes (cfg.NumTrain).
 //
 // Constant codes are independent of the rest, so they are left out of the total correlation (where
-// disentanglement_lib's log 0 gives NaN); a singular covariance among the others (linearly dependent codes) makes
-// the total correlation infinite and is an error. With D = 1 the mutual information score is 0 (no pairs).
+// disentanglement_lib's log 0 gives NaN); a singular covariance among the others (an eigenvalue below 10⁻¹² of the
+// largest: duplicated or linearly dependent codes) makes the total correlation infinite and is an error. With D = 1 the mutual information score is 0 (no pairs).
 func UnsupervisedCodes(codes []float64, n, D int, cfg Config) (UnsupervisedResult, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -97,10 +97,12 @@ func UnsupervisedCodes(codes []float64, n, D int, cfg Config) (UnsupervisedResul
 			return r, fmt.Errorf("unsupervised scores: eigendecomposition of the code covariance failed")
 		}
 		logDet := 0.0
-		for _, l := range eig.Values(nil) {
-			if l <= 0 {
-				return r, fmt.Errorf("unsupervised scores: the code covariance is singular (linearly dependent " +
-					"codes), so the Gaussian total correlation is infinite")
+		ev := eig.Values(nil) // ascending
+		for _, l := range ev {
+			if l <= 1e-12*ev[len(ev)-1] {
+				return r, fmt.Errorf("unsupervised scores: the code covariance is singular (duplicated or linearly " +
+					"dependent codes), so the Gaussian total correlation is infinite; drop the dependent codes or " +
+					"leave this metric out")
 			}
 			logDet += math.Log(l)
 		}
