@@ -3,6 +3,8 @@ package classify
 import (
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // LiblinearLogReg is scikit-learn ≤ 0.21's LogisticRegression() default, the classifier behind the published
@@ -62,7 +64,7 @@ func (lr LiblinearLogReg) Fit(x []float64, n, d int, y []int) (*LogRegModel, err
 			}
 		}
 		w := make([]float64, d+1)
-		s.solve(sign, lr.C, true, w, lr.Tol, lr.MaxIter)
+		s.solve(sign, lr.C, true, w, lr.Tol, lr.C*s.zeroGradNorm(sign), lr.MaxIter)
 		m.W = append(m.W, w)
 	}
 	return m, nil
@@ -71,94 +73,126 @@ func (lr LiblinearLogReg) Fit(x []float64, n, d int, y []int) (*LogRegModel, err
 // logisticSolver minimises f(w) = ½ wᵀPw + C Σ_i log(1 + exp(−y_i x̃_i·w)) over w ∈ R^{d+1}, with x̃ = (x, 1) and
 // P = diag(1, …, 1, penBias), by Newton's method. The buffers are reused across calls.
 type logisticSolver struct {
-	x          []float64
-	n, d       int
-	z, zt, sig []float64
-	g, step, h []float64
-	wt         []float64
+	xT        [][]float64 // column-major design: xT[j] = feature j over the rows, xT[d] = ones (bias)
+	n, d      int
+	z, zt     []float64 // margins x̃_i·w at the current and the trial point
+	sig, sigt []float64 // σ(z) at the current and the trial point
+	et        []float64 // exp(−|z|) at the trial point
+	u, r      []float64 // x̃_i·step; per-row scratch
+	g, step   []float64
+	h, wt     []float64
 }
 
 func newLogisticSolver(x []float64, n, d int) *logisticSolver {
 	p := d + 1
-	return &logisticSolver{x: x, n: n, d: d, z: make([]float64, n), zt: make([]float64, n), sig: make([]float64, n),
-		g: make([]float64, p), step: make([]float64, p), h: make([]float64, p*p), wt: make([]float64, p)}
-}
-
-// margins sets z_i = x̃_i·w.
-func (s *logisticSolver) margins(w, z []float64) {
-	d := s.d
-	for i := 0; i < s.n; i++ {
-		xi := s.x[i*d : (i+1)*d]
-		v := w[d]
-		for j, xv := range xi {
-			v += w[j] * xv
+	s := &logisticSolver{xT: make([][]float64, p), n: n, d: d, z: make([]float64, n), zt: make([]float64, n),
+		sig: make([]float64, n), sigt: make([]float64, n), et: make([]float64, n), u: make([]float64, n),
+		r: make([]float64, n), g: make([]float64, p), step: make([]float64, p), h: make([]float64, p*p),
+		wt: make([]float64, p)}
+	for j := range s.xT {
+		s.xT[j] = make([]float64, n)
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < d; j++ {
+			s.xT[j][i] = x[i*d+j]
 		}
-		z[i] = v
+		s.xT[d][i] = 1
 	}
+	return s
 }
 
-func (s *logisticSolver) objective(w, z, y []float64, C float64, penBias bool) float64 {
-	f := 0.0
-	for i, zi := range z {
-		f += softplus(-y[i] * zi)
+// product sets out_i = x̃_i·v.
+func (s *logisticSolver) product(v, out []float64) {
+	for i := range out {
+		out[i] = v[s.d]
 	}
-	f *= C
-	reg := 0.0
 	for j := 0; j < s.d; j++ {
-		reg += w[j] * w[j]
+		floats.AddScaled(out, v[j], s.xT[j])
 	}
-	if penBias {
-		reg += w[s.d] * w[s.d]
-	}
-	return f + 0.5*reg
 }
 
-// gradient fills s.g at w (with s.z = margins of w) and returns ‖g‖₂; it leaves σ(z_i) in s.sig.
-func (s *logisticSolver) gradient(w, y []float64, C float64, penBias bool) float64 {
-	d := s.d
-	g := s.g
-	clear(g)
-	for i, zi := range s.z {
-		p := sigmoid(zi)
-		s.sig[i] = p
-		// d/dz softplus(−y z) = −y σ(−y z) = (p − t) with t = (y+1)/2.
-		r := C * (p - (y[i]+1)/2)
-		xi := s.x[i*d : (i+1)*d]
-		for j, xv := range xi {
-			g[j] += r * xv
+// transposeProduct sets g_j = Σ_i r_i x̃_ij.
+func (s *logisticSolver) transposeProduct(r, g []float64) {
+	for j := range g {
+		g[j] = floats.Dot(r, s.xT[j])
+	}
+}
+
+// zeroGradNorm is ‖∇f(0)‖ for C = 1 (it scales with C): at w = 0 every σ is ½.
+func (s *logisticSolver) zeroGradNorm(y []float64) float64 {
+	for i, yi := range y {
+		s.r[i] = 0.5 - (yi+1)/2
+	}
+	s.transposeProduct(s.r, s.g)
+	return math.Sqrt(dot(s.g, s.g))
+}
+
+// loss is f at w given its margins z, with e_i = exp(−|z_i|).
+func (s *logisticSolver) loss(w, z, e, y []float64, C float64, penBias bool) float64 {
+	l := 0.0
+	for i, zi := range z {
+		// log(1 + exp(−y z)) = max(−y z, 0) + log(1 + exp(−|z|)).
+		l += math.Max(-y[i]*zi, 0) + math.Log1p(e[i])
+	}
+	return C*l + 0.5*s.regDot(w, w, penBias)
+}
+
+// regDot is aᵀPb.
+func (s *logisticSolver) regDot(a, b []float64, penBias bool) float64 {
+	v := 0.0
+	for j := 0; j < s.d; j++ {
+		v += a[j] * b[j]
+	}
+	if penBias {
+		v += a[s.d] * b[s.d]
+	}
+	return v
+}
+
+// sigmoids sets sig_i = σ(z_i) and e_i = exp(−|z_i|).
+func sigmoids(z, sig, e []float64) {
+	for i, zi := range z {
+		ei := math.Exp(-math.Abs(zi))
+		e[i] = ei
+		if zi >= 0 {
+			sig[i] = 1 / (1 + ei)
+		} else {
+			sig[i] = ei / (1 + ei)
 		}
-		g[d] += r
 	}
-	for j := 0; j < d; j++ {
-		g[j] += w[j]
-	}
-	if penBias {
-		g[d] += w[d]
-	}
-	return math.Sqrt(dot(g, g))
 }
 
-// hessian fills s.h = P + C X̃ᵀ diag(σ(1−σ)) X̃ (upper and lower triangles).
+// gradient fills s.g at w from s.sig = σ(x̃·w) and returns ‖g‖₂.
+func (s *logisticSolver) gradient(w, y []float64, C float64, penBias bool) float64 {
+	for i, p := range s.sig {
+		// d/dz log(1 + exp(−y z)) = σ(z) − t with t = (y+1)/2.
+		s.r[i] = C * (p - (y[i]+1)/2)
+	}
+	s.transposeProduct(s.r, s.g)
+	for j := 0; j < s.d; j++ {
+		s.g[j] += w[j]
+	}
+	if penBias {
+		s.g[s.d] += w[s.d]
+	}
+	return math.Sqrt(dot(s.g, s.g))
+}
+
+// hessian fills s.h = P + C X̃ᵀ diag(σ(1−σ)) X̃ (both triangles), as dot products of scaled columns.
 func (s *logisticSolver) hessian(C float64, penBias bool) {
 	d, p := s.d, s.d+1
 	h := s.h
-	clear(h)
-	for i := 0; i < s.n; i++ {
-		q := s.sig[i]
-		a := C * q * (1 - q)
-		if a == 0 {
-			continue
+	a := s.r
+	for i, q := range s.sig {
+		a[i] = C * q * (1 - q)
+	}
+	v := s.et // scratch: a ∘ x̃_j (et is rewritten by the line search before it is read)
+	for j := 0; j < p; j++ {
+		floats.MulTo(v, a, s.xT[j])
+		for k := j; k < p; k++ {
+			h[j*p+k] = floats.Dot(v, s.xT[k])
+			h[k*p+j] = h[j*p+k]
 		}
-		xi := s.x[i*d : (i+1)*d]
-		for j := 0; j < d; j++ {
-			axj := a * xi[j]
-			row := h[j*p : j*p+p]
-			for k := j; k < d; k++ {
-				row[k] += axj * xi[k]
-			}
-			row[d] += axj
-		}
-		h[d*p+d] += a
 	}
 	for j := 0; j < d; j++ {
 		h[j*p+j]++
@@ -166,24 +200,20 @@ func (s *logisticSolver) hessian(C float64, penBias bool) {
 	if penBias {
 		h[d*p+d]++
 	}
-	for j := 0; j < p; j++ {
-		for k := 0; k < j; k++ {
-			h[j*p+k] = h[k*p+j]
-		}
-	}
 }
 
-// solve runs Newton's method from w (overwritten with the result) until ‖∇f‖ ≤ tol·‖∇f(0)‖ or maxIter iterations;
-// it returns the number of iterations.
-func (s *logisticSolver) solve(y []float64, C float64, penBias bool, w []float64, tol float64, maxIter int) int {
+// solve runs Newton's method from w (overwritten with the result) until ‖∇f‖ ≤ tol·g0 (g0 = ‖∇f(0)‖, see
+// zeroGradNorm) or maxIter iterations, and returns the number of iterations.
+//
+// The step length is found by backtracking from the Newton step t = 1. A trial t with φ'(t) ≤ 0 for φ(t) =
+// f(w + t·step) is accepted without evaluating f: φ is convex, so t lies before the line minimum and φ(t) is
+// below φ at every shorter step, in particular below the point Armijo backtracking would accept. Otherwise the
+// Armijo condition φ(t) ≤ φ(0) + 10⁻⁴·t·φ'(0) decides (this needs logarithms, the rest only exponentials).
+func (s *logisticSolver) solve(y []float64, C float64, penBias bool, w []float64, tol, g0 float64, maxIter int) int {
 	p := s.d + 1
-	// ‖∇f(0)‖: at w = 0 every σ is ½.
-	zero := s.wt
-	clear(zero)
-	s.margins(zero, s.z)
-	g0 := s.gradient(zero, y, C, penBias)
-	s.margins(w, s.z)
-	f := s.objective(w, s.z, y, C, penBias)
+	s.product(w, s.z)
+	sigmoids(s.z, s.sig, s.et)
+	f, fValid := 0.0, false
 	for it := 0; it < maxIter; it++ {
 		gn := s.gradient(w, y, C, penBias)
 		if gn <= tol*g0 || gn == 0 {
@@ -194,33 +224,51 @@ func (s *logisticSolver) solve(y []float64, C float64, penBias bool, w []float64
 			s.step[j] = -s.g[j]
 		}
 		choleskySolve(s.h, p, s.step)
-		// Armijo backtracking along the Newton step.
-		dec := dot(s.g, s.step)
-		if dec >= 0 { // not a descent direction (numerical breakdown): fall back to steepest descent
+		dec := dot(s.g, s.step) // φ'(0)
+		if dec >= 0 {           // not a descent direction (numerical breakdown): fall back to steepest descent
 			for j := range s.step {
 				s.step[j] = -s.g[j]
 			}
 			dec = -gn * gn
 		}
-		t := 1.0
-		var nf float64
-		for k := 0; k < 60; k++ {
+		s.product(s.step, s.u)
+		a0, a1 := s.regDot(s.step, w, penBias), s.regDot(s.step, s.step, penBias)
+		accepted := false
+		for t := 1.0; t > 1e-18; t /= 2 {
+			for i, zi := range s.z {
+				s.zt[i] = zi + t*s.u[i]
+			}
+			sigmoids(s.zt, s.sigt, s.et)
+			dphi := a0 + t*a1
+			for i, q := range s.sigt {
+				dphi += C * (q - (y[i]+1)/2) * s.u[i]
+			}
 			for j := range w {
 				s.wt[j] = w[j] + t*s.step[j]
 			}
-			s.margins(s.wt, s.zt)
-			nf = s.objective(s.wt, s.zt, y, C, penBias)
-			if nf <= f+1e-4*t*dec {
+			if dphi <= 0 {
+				accepted, fValid = true, false
 				break
 			}
-			t /= 2
+			if !fValid {
+				e := s.u // scratch: exp(−|z|) at the current point (u is not needed after this trial)
+				for i, zi := range s.z {
+					e[i] = math.Exp(-math.Abs(zi))
+				}
+				f, fValid = s.loss(w, s.z, e, y, C, penBias), true
+				s.product(s.step, s.u) // restore u
+			}
+			if ft := s.loss(s.wt, s.zt, s.et, y, C, penBias); ft <= f+1e-4*t*dec {
+				accepted, f = true, ft
+				break
+			}
 		}
-		if nf > f { // no decrease possible at machine precision: w is optimal to rounding
+		if !accepted { // no decrease possible at machine precision: w is optimal to rounding
 			return it
 		}
 		copy(w, s.wt)
 		s.z, s.zt = s.zt, s.z
-		f = nf
+		s.sig, s.sigt = s.sigt, s.sig
 	}
 	return maxIter
 }

@@ -122,8 +122,9 @@ func (cv LogRegCV) Fit(x []float64, n, d int, y []int) (*LogRegCVModel, error) {
 			}
 			w := make([]float64, d+1)
 			coefs[f] = make([][]float64, len(cv.Cs))
+			g0 := fd.s.zeroGradNorm(ys)
 			for k, C := range cv.Cs {
-				fd.s.solve(ys, C, false, w, cv.Tol, cv.MaxIter)
+				fd.s.solve(ys, C, false, w, cv.Tol, C*g0, cv.MaxIter)
 				coefs[f][k] = append([]float64(nil), w...)
 				hit := 0
 				for i := fd.lo; i < fd.hi; i++ {
@@ -150,7 +151,7 @@ func (cv LogRegCV) Fit(x []float64, n, d int, y []int) (*LogRegCVModel, error) {
 				w[j] += coefs[f][best][j] / float64(len(fs))
 			}
 		}
-		full.solve(sign, cv.Cs[best], false, w, cv.Tol, cv.MaxIter)
+		full.solve(sign, cv.Cs[best], false, w, cv.Tol, cv.Cs[best]*full.zeroGradNorm(sign), cv.MaxIter)
 		m.W = append(m.W, w)
 		m.C = append(m.C, cv.Cs[best])
 	}
