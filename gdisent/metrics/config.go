@@ -120,7 +120,8 @@ type Config struct {
 
 	DCI DCIMethod
 	// GBT configures the trees of DCI, the downstream task and fairness: zero = sklearn's defaults (100 trees,
-	// depth 3, learning rate 0.1) with exact splits; GBT.ApproxBins > 1 trades exactness for speed.
+	// depth 3, learning rate 0.1) with exact splits; GBT.ApproxBins > 1 trades exactness for speed. Each model's
+	// GBT.Seed (its random feature order) is derived from Seed, the metric and the factor.
 	GBT        classify.GBT
 	LassoAlpha float64 // DCI Lasso α: 0.02
 	SVMC       float64 // SAP LinearSVC C: 0.01
@@ -221,4 +222,11 @@ func (c Config) fitLogReg(x []float64, n, d int, y []int) (*classify.LogRegModel
 		return classify.LogReg{}.Fit(x, n, d, y)
 	}
 	return classify.LiblinearLogReg{}.Fit(x, n, d, y)
+}
+
+// gbt returns cfg.GBT with the seed of one model: factor k of the metric using the given RNG stream.
+func (c Config) gbt(stream uint64, k int) classify.GBT {
+	g := c.GBT
+	g.Seed = newRNG(c.Seed, stream).Uint64() + uint64(k)
+	return g
 }

@@ -84,7 +84,7 @@ func Downstream(train, test Samples, p DownstreamPredictor, cfg Config) (Downstr
 			var predTr, predTe []int
 			switch p {
 			case DownstreamGBT:
-				m, err := cfg.GBT.Fit(sub.Codes, n, sub.D, ytr)
+				m, err := cfg.gbt(streamDownstream, k).Fit(sub.Codes, n, sub.D, ytr)
 				if err != nil {
 					return fmt.Errorf("downstream task (%d rows): factor %d: %w", n, k, err)
 				}

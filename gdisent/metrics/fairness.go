@@ -51,7 +51,7 @@ func Fairness(enc Encoder, src FactorSource, cfg Config) (FairnessResult, error)
 func fitGBTs(train Samples, cfg Config) ([]*classify.GBTModel, error) {
 	models := make([]*classify.GBTModel, train.K)
 	err := parallel(train.K, cfg.Workers, func(k int) error {
-		m, err := cfg.GBT.Fit(train.Codes, train.N, train.D, train.factor(k))
+		m, err := cfg.gbt(streamGBT, k).Fit(train.Codes, train.N, train.D, train.factor(k))
 		if err != nil {
 			return fmt.Errorf("factor %d: %w", k, err)
 		}
