@@ -22,8 +22,13 @@ func runMetrics(args []string) error {
 	fs := flag.NewFlagSet("metrics", flag.ContinueOnError)
 	codesPath := fs.String("codes", "", "`.npy` file with the codes, shape [N,D] (any float or int dtype)")
 	factorsPath := fs.String("factors", "", "`.npy` file with the ground-truth factors, shape [N,K] (class indices)")
-	names := fs.String("metrics", strings.Join(metrics.ArrayMetrics, ","), "comma-separated metrics")
+	names := fs.String("metrics", strings.Join(metrics.ArrayMetrics, ","),
+		"comma-separated metrics (fairness and the BetaVAE/FactorVAE scores need interventions, not arrays)")
 	protocol := fs.String("protocol", "disentanglement_lib", "disentanglement_lib or infogan_cr")
+	logreg := fs.String("logreg", "auto", "BetaVAE/Explicitness logistic regression: liblinear (scikit-learn ≤ 0.21, "+
+		"the published numbers; auto) or lbfgs (scikit-learn ≥ 0.22)")
+	approxBins := fs.Int("gbt-approx-bins", 0, "approximate GBT splits with this many histogram bins (0: exact, as scikit-learn)")
+	sizes := fs.String("downstream-sizes", "", "downstream task training sizes, comma-separated (default 10,100,1000,10000)")
 	seed := fs.Uint64("seed", 0, "random seed of the metrics' sampling and classifiers")
 	continuous := fs.String("continuous", "", "factors SAP treats as continuous: comma-separated indices, or 'dsprites'")
 	bins := fs.Int("factor-bins", 0, "discretise non-integer factors into this many equal-width bins (0: require class indices)")
@@ -63,6 +68,16 @@ func runMetrics(args []string) error {
 	}
 	cfg := metrics.Config{Protocol: p, Seed: *seed}
 	if cfg.ContinuousFactors, err = parseContinuous(*continuous, k); err != nil {
+		return err
+	}
+	if cfg.LogReg, err = metrics.ParseLogRegMethod(*logreg); err != nil {
+		return err
+	}
+	if *approxBins < 0 || *approxBins == 1 {
+		return fmt.Errorf("-gbt-approx-bins %d: want 0 (exact splits) or at least 2 bins", *approxBins)
+	}
+	cfg.GBT.ApproxBins = *approxBins
+	if cfg.DownstreamSizes, err = parseSizes(*sizes); err != nil {
 		return err
 	}
 	var list []string
@@ -158,14 +173,32 @@ func parseContinuous(s string, k int) ([]bool, error) {
 	return cont, nil
 }
 
+// parseSizes reads a comma-separated list of positive sizes ("" = the default).
+func parseSizes(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-downstream-sizes: %q is not a positive size", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 func printScores(w io.Writer, scores map[string]float64) {
 	keys := make([]string, 0, len(scores))
+	width := 0
 	for k := range scores {
 		keys = append(keys, k)
+		width = max(width, len(k))
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(w, "%-22s %.4f\n", k, scores[k])
+		fmt.Fprintf(w, "%-*s %.4f\n", width, k, scores[k])
 	}
 }
 

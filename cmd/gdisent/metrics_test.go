@@ -117,3 +117,44 @@ func TestMetricsCommandErrors(t *testing.T) {
 		t.Errorf("binned factors: %v", err)
 	}
 }
+
+func TestMetricsCommandNewScores(t *testing.T) {
+	// Permuted copies of the factors: IRS is exactly 1, GBT predicts every factor, codes are uncorrelated.
+	codes, factors := writeFactorsAndCodes(t, 1500, func(f []int64) []float32 {
+		return []float32{float32(f[2]), float32(f[0]), float32(f[1])}
+	})
+	out := filepath.Join(t.TempDir(), "new.json")
+	err := runMetrics([]string{"-codes", codes, "-factors", factors, "-metrics", "irs,unsupervised,downstream_gbt",
+		"-downstream-sizes", "10,100", "-gbt-approx-bins", "64", "-logreg", "lbfgs", "-o", out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := scoresFromFile(t, out)
+	if irs := res["irs"].(map[string]any)["score"].(float64); irs != 1 {
+		t.Errorf("IRS of permuted identity codes = %v, want 1", irs)
+	}
+	if tc := res["unsupervised"].(map[string]any)["gaussian_total_correlation"].(float64); tc > 0.01 {
+		t.Errorf("total correlation of independent codes = %v, want ≈ 0", tc)
+	}
+	sizes := res["downstream_gbt"].(map[string]any)["sizes"].([]any)
+	if len(sizes) != 2 {
+		t.Fatalf("downstream sizes %v, want 10 and 100", sizes)
+	}
+	if acc := sizes[1].(map[string]any)["mean_test_accuracy"].(float64); acc < 0.99 {
+		t.Errorf("GBT test accuracy from 100 rows = %v, want ≈ 1", acc)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-logreg", "newton"}, "unknown logistic regression"},
+		{[]string{"-gbt-approx-bins", "1"}, "gbt-approx-bins"},
+		{[]string{"-downstream-sizes", "10,x"}, "downstream-sizes"},
+		{[]string{"-metrics", "fairness"}, "needs an Encoder"},
+	} {
+		err := runMetrics(append([]string{"-codes", codes, "-factors", factors}, c.args...))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("runMetrics(%q) error = %v, want one mentioning %q", c.args, err, c.want)
+		}
+	}
+}

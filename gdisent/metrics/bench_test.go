@@ -123,3 +123,50 @@ func BenchmarkBetaVAE10k(b *testing.B) {
 }
 
 var benchEnc = gdisent.EncoderFunc(benchEncFn)
+
+func BenchmarkIRS10k(b *testing.B) {
+	tr, _, cfg := benchSamples(b)
+	for b.Loop() {
+		if _, err := IRS(tr, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnsupervised10k(b *testing.B) {
+	tr, _, cfg := benchSamples(b)
+	for b.Loop() {
+		if _, err := Unsupervised(tr, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDownstreamLogReg10k: LogisticRegressionCV (10 Cs × 5 folds, one-vs-rest) at 10, 100, 1,000, 10,000 rows.
+func BenchmarkDownstreamLogReg10k(b *testing.B) {
+	tr, te, cfg := benchSamples(b)
+	for b.Loop() {
+		if _, err := Downstream(tr, te, DownstreamLogReg, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDownstreamGBT10k(b *testing.B) {
+	tr, te, cfg := benchSamples(b)
+	for b.Loop() {
+		if _, err := Downstream(tr, te, DownstreamGBT, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFairness10k: GBTs on 10,000 points, then 100 draws per (target, sensitive) pair and sensitive class
+// (45,200 encodes for dSprites' factor sizes).
+func BenchmarkFairness10k(b *testing.B) {
+	for b.Loop() {
+		if _, err := Fairness(benchEnc, benchSource, DefaultConfig()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 
@@ -52,6 +53,48 @@ const (
 	DCILasso
 )
 
+// LogRegMethod selects the logistic regression behind the BetaVAE score and Explicitness (and the
+// cross-validated one of the downstream task).
+type LogRegMethod int
+
+const (
+	// LogRegAuto is LogRegLiblinear under both protocols: their published numbers were computed with it.
+	LogRegAuto LogRegMethod = iota
+	// LogRegLiblinear is scikit-learn ≤ 0.21's LogisticRegression() default (classify.LiblinearLogReg):
+	// liblinear, one-vs-rest, C = 1, intercept penalised as an extra constant feature. The downstream task's
+	// LogisticRegressionCV is then ≤ 0.21's one-vs-rest one.
+	LogRegLiblinear
+	// LogRegLBFGS is scikit-learn ≥ 0.22's default (classify.LogReg): multinomial L-BFGS, C = 1, intercept not
+	// penalised; the downstream LogisticRegressionCV is then multinomial. Use it to match a current scikit-learn.
+	LogRegLBFGS
+)
+
+// String returns "auto", "liblinear" or "lbfgs".
+func (m LogRegMethod) String() string {
+	switch m {
+	case LogRegAuto:
+		return "auto"
+	case LogRegLiblinear:
+		return "liblinear"
+	case LogRegLBFGS:
+		return "lbfgs"
+	}
+	return fmt.Sprintf("LogRegMethod(%d)", int(m))
+}
+
+// ParseLogRegMethod accepts "auto" (or ""), "liblinear" and "lbfgs".
+func ParseLogRegMethod(s string) (LogRegMethod, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return LogRegAuto, nil
+	case "liblinear":
+		return LogRegLiblinear, nil
+	case "lbfgs":
+		return LogRegLBFGS, nil
+	}
+	return 0, fmt.Errorf("metrics: unknown logistic regression %q (want liblinear or lbfgs)", s)
+}
+
 // DSpritesContinuous flags dSprites' factors (shape, scale, orientation, posX, posY) as InfoGAN-CR's SAP treats
 // them: shape categorical, the rest continuous.
 var DSpritesContinuous = []bool{false, true, true, true, true}
@@ -75,19 +118,29 @@ type Config struct {
 	// discrete (disentanglement_lib). For InfoGAN-CR's dSprites numbers use DSpritesContinuous.
 	ContinuousFactors []bool
 
-	DCI        DCIMethod
-	GBT        classify.GBT // DCI trees: zero = sklearn defaults (100 trees, depth 3, lr 0.1), 256 bins
-	LassoAlpha float64      // DCI Lasso α: 0.02
-	SVMC       float64      // SAP LinearSVC C: 0.01
+	DCI DCIMethod
+	// GBT configures the trees of DCI, the downstream task and fairness: zero = sklearn's defaults (100 trees,
+	// depth 3, learning rate 0.1) with exact splits; GBT.ApproxBins > 1 trades exactness for speed. Each model's
+	// GBT.Seed (its random feature order) is derived from Seed, the metric and the factor.
+	GBT        classify.GBT
+	LassoAlpha float64 // DCI Lasso α: 0.02
+	SVMC       float64 // SAP LinearSVC C: 0.01
+	// LogReg is the BetaVAE/Explicitness classifier: LogRegAuto = LogRegLiblinear (the published numbers').
+	LogReg LogRegMethod
+
+	IRSQuantile     float64 // IRS: quantile of the within-group deviations: 0.99 (1 = the paper's maximum)
+	DownstreamSizes []int   // downstream task training sizes: 10, 100, 1000, 10000 (test: NumTest)
+	FairnessPoints  int     // fairness: factor draws per (target, sensitive) pair and sensitive class: 100
 
 	EncodeBatch int // most observations per Observe/Encoder call: 1024
 	Workers     int // parallel model fits: runtime.GOMAXPROCS(0)
 }
 
-// DefaultConfig returns disentanglement_lib's settings.
+// DefaultConfig returns disentanglement_lib's settings (with the logistic regression of its published numbers).
 func DefaultConfig() Config { return Config{Protocol: DisentanglementLib}.withDefaults() }
 
-// InfoGANCRConfig returns the InfoGAN-CR settings (set ContinuousFactors for SAP, e.g. DSpritesContinuous).
+// InfoGANCRConfig returns the InfoGAN-CR settings (set ContinuousFactors for SAP, e.g. DSpritesContinuous), with the
+// logistic regression of its published numbers.
 func InfoGANCRConfig() Config { return Config{Protocol: InfoGANCR}.withDefaults() }
 
 func (c Config) withDefaults() Config {
@@ -123,6 +176,16 @@ func (c Config) withDefaults() Config {
 	if c.SVMC <= 0 {
 		c.SVMC = 0.01
 	}
+	if c.LogReg == LogRegAuto {
+		c.LogReg = LogRegLiblinear
+	}
+	if c.IRSQuantile <= 0 {
+		c.IRSQuantile = 0.99
+	}
+	if len(c.DownstreamSizes) == 0 {
+		c.DownstreamSizes = []int{10, 100, 1000, 10000}
+	}
+	def(&c.FairnessPoints, 100, 100)
 	return c
 }
 
@@ -136,5 +199,34 @@ func (c Config) validate() error {
 	if c.NumBins < 2 {
 		return fmt.Errorf("metrics: NumBins %d < 2", c.NumBins)
 	}
+	if c.LogReg != LogRegLiblinear && c.LogReg != LogRegLBFGS {
+		return fmt.Errorf("metrics: unknown logistic regression %d (use LogRegLiblinear or LogRegLBFGS)", int(c.LogReg))
+	}
+	if c.DCI != DCIGBT && c.DCI != DCILasso {
+		return fmt.Errorf("metrics: unknown DCI method %d (use DCIGBT or DCILasso)", int(c.DCI))
+	}
+	if c.IRSQuantile > 1 || math.IsNaN(c.IRSQuantile) {
+		return fmt.Errorf("metrics: IRSQuantile %v outside (0, 1]", c.IRSQuantile)
+	}
+	for _, n := range c.DownstreamSizes {
+		if n <= 0 {
+			return fmt.Errorf("metrics: DownstreamSizes %v: sizes must be positive", c.DownstreamSizes)
+		}
+	}
 	return nil
+}
+
+// fitLogReg trains the configured logistic regression (BetaVAE, Explicitness).
+func (c Config) fitLogReg(x []float64, n, d int, y []int) (*classify.LogRegModel, error) {
+	if c.LogReg == LogRegLBFGS {
+		return classify.LogReg{}.Fit(x, n, d, y)
+	}
+	return classify.LiblinearLogReg{}.Fit(x, n, d, y)
+}
+
+// gbt returns cfg.GBT with the seed of one model: factor k of the metric using the given RNG stream.
+func (c Config) gbt(stream uint64, k int) classify.GBT {
+	g := c.GBT
+	g.Seed = newRNG(c.Seed, stream).Uint64() + uint64(k)
+	return g
 }

@@ -30,9 +30,15 @@ type DCIResult struct {
 // z-normalised with train statistics, R[:, k] = |coef| of Lasso(α = cfg.LassoAlpha) regressing v_k on z, and
 // w_k = 1/K. With K = 1 (D = 1) every code (factor) is taken as fully disentangled (complete).
 func DCI(train, test Samples, cfg Config) (DCIResult, error) {
+	r, _, err := dci(train, test, cfg, nil)
+	return r, err
+}
+
+// dci is DCI that reuses (or, if nil, fits and returns) the per-factor GBT models of train.
+func dci(train, test Samples, cfg Config, models []*classify.GBTModel) (DCIResult, []*classify.GBTModel, error) {
 	cfg = cfg.withDefaults()
 	if err := checkPair(train, test); err != nil {
-		return DCIResult{}, fmt.Errorf("DCI: %w", err)
+		return DCIResult{}, nil, fmt.Errorf("DCI: %w", err)
 	}
 	D, K := train.D, train.K
 	R := make([][]float64, D)
@@ -45,12 +51,15 @@ func DCI(train, test Samples, cfg Config) (DCIResult, error) {
 	switch cfg.DCI {
 	case DCIGBT:
 		r.Method = "gbt"
+		if models == nil {
+			var err error
+			if models, err = fitGBTs(train, cfg); err != nil {
+				return DCIResult{}, nil, fmt.Errorf("DCI: %w", err)
+			}
+		}
 		err := parallel(K, cfg.Workers, func(k int) error {
 			ytr := train.factor(k)
-			m, err := cfg.GBT.Fit(train.Codes, train.N, D, ytr)
-			if err != nil {
-				return fmt.Errorf("DCI: factor %d: %w", k, err)
-			}
+			m := models[k]
 			for d := 0; d < D; d++ {
 				R[d][k] = math.Abs(m.Importances[d])
 			}
@@ -59,7 +68,7 @@ func DCI(train, test Samples, cfg Config) (DCIResult, error) {
 			return nil
 		})
 		if err != nil {
-			return DCIResult{}, err
+			return DCIResult{}, nil, err
 		}
 	case DCILasso:
 		r.Method = "lasso"
@@ -81,10 +90,10 @@ func DCI(train, test Samples, cfg Config) (DCIResult, error) {
 			return nil
 		})
 		if err != nil {
-			return DCIResult{}, err
+			return DCIResult{}, nil, err
 		}
 	default:
-		return DCIResult{}, fmt.Errorf("DCI: unknown method %d", cfg.DCI)
+		return DCIResult{}, nil, fmt.Errorf("DCI: unknown method %d", cfg.DCI)
 	}
 	for k := 0; k < K; k++ {
 		r.InformativenessTrain += infTr[k] / float64(K)
@@ -97,7 +106,7 @@ func DCI(train, test Samples, cfg Config) (DCIResult, error) {
 		}
 	}
 	if total == 0 {
-		return r, nil
+		return r, models, nil
 	}
 	row := make([]float64, K)
 	for d := 0; d < D; d++ {
@@ -123,7 +132,7 @@ func DCI(train, test Samples, cfg Config) (DCIResult, error) {
 	}
 	r.Disentanglement = clamp01(r.Disentanglement)
 	r.Completeness = clamp01(r.Completeness)
-	return r, nil
+	return r, models, nil
 }
 
 // entropyBase is the entropy, in base b, of p + 1e-11 normalised (scipy.stats.entropy); 0 when b = 1.

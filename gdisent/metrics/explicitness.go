@@ -15,7 +15,8 @@ type ExplicitnessResult struct {
 	PerFactor []float64 `json:"per_factor_test"`
 }
 
-// Explicitness fits classify.LogReg (sklearn LogisticRegression() defaults) per factor on codes standardised
+// Explicitness fits a logistic regression (cfg.LogReg: by default sklearn ≤ 0.21's liblinear one-vs-rest, as in
+// the published numbers; its one-vs-rest probabilities are what the ROC-AUC ranks) per factor on codes standardised
 // with the train mean and std (ddof 0; a constant code keeps std 1), and scores one-vs-rest ROC-AUC on train and
 // test. Classes that are absent from training, or have no positives or no negatives in a set, are left out of
 // that set's macro average; factors with a single training class are left out of the mean.
@@ -32,7 +33,7 @@ func Explicitness(train, test Samples, cfg Config) (ExplicitnessResult, error) {
 	res := make([]out, train.K)
 	err := parallel(train.K, cfg.Workers, func(k int) error {
 		ytr := train.factor(k)
-		m, err := classify.LogReg{}.Fit(xtr, train.N, train.D, ytr)
+		m, err := cfg.fitLogReg(xtr, train.N, train.D, ytr)
 		if err != nil {
 			return fmt.Errorf("explicitness: factor %d: %w", k, err)
 		}

@@ -61,8 +61,16 @@ func fuzzOne(data []byte) error {
 		return nil
 	}
 	for name, v := range r.Scores() {
-		if !(v >= 0 && v <= 1) {
-			return fmt.Errorf("%s = %v outside [0, 1] (n=%d d=%d k=%d)", name, v, n, d, k)
+		lo, hi := 0.0, 1.0
+		switch name {
+		case NameIRS: // 1 − deviation ratio: a group's spread can exceed the global one
+			lo = -1
+		case "gaussian_total_correlation", "gaussian_wasserstein_correlation", "gaussian_wasserstein_correlation_norm",
+			"mutual_info_score":
+			hi = math.MaxFloat64
+		}
+		if !(v >= lo && v <= hi) {
+			return fmt.Errorf("%s = %v outside [%v, %v] (n=%d d=%d k=%d)", name, v, lo, hi, n, d, k)
 		}
 	}
 	return nil

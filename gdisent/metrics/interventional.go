@@ -200,8 +200,9 @@ func factorVAEGroups(g *groupSet, cfg Config) (FactorVAEResult, error) {
 // BetaVAE computes the BetaVAE score.
 //
 // DisentanglementLib: each point draws k uniformly and GroupSize pairs (v¹, v²) with v²_k = v¹_k, the rest
-// independent; feature = mean_l |z(v¹_l) − z(v²_l)|, label k. classify.LogReg (sklearn defaults) is trained on
-// NumTrain points; score = accuracy on NumTest points.
+// independent; feature = mean_l |z(v¹_l) − z(v²_l)|, label k. The logistic regression of cfg.LogReg (by default
+// sklearn ≤ 0.21's liblinear one-vs-rest, as in the published numbers) is trained on NumTrain points; score =
+// accuracy on NumTest points.
 //
 // InfoGANCR: the FactorVAE groups; pairs are consecutive group members (0 vs 1, 2 vs 3, ...), features averaged
 // over the GroupSize/2 pairs; score = training accuracy on the NumGroups points.
@@ -272,7 +273,7 @@ func BetaVAE(enc Encoder, src FactorSource, cfg Config) (BetaVAEResult, error) {
 	if err != nil {
 		return BetaVAEResult{}, fmt.Errorf("BetaVAE: %w", err)
 	}
-	m, err := classify.LogReg{}.Fit(xtr, len(ytr), D, ytr)
+	m, err := cfg.fitLogReg(xtr, len(ytr), D, ytr)
 	if err != nil {
 		return BetaVAEResult{}, fmt.Errorf("BetaVAE: %w", err)
 	}
@@ -296,7 +297,7 @@ func betaVAEGroups(g *groupSet, cfg Config) (BetaVAEResult, error) {
 		}
 		x = append(x, f...)
 	}
-	m, err := classify.LogReg{}.Fit(x, len(g.factor), D, g.factor)
+	m, err := cfg.fitLogReg(x, len(g.factor), D, g.factor)
 	if err != nil {
 		return BetaVAEResult{}, fmt.Errorf("BetaVAE: %w", err)
 	}

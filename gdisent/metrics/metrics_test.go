@@ -54,10 +54,13 @@ func TestEntropyBaseDCI(t *testing.T) {
 	}
 }
 
+// classicArrayMetrics are the array metrics of the known-score test (the newer ones have their own tests).
+var classicArrayMetrics = []string{NameMIG, NameDCI, NameSAP, NameModularity, NameExplicitness}
+
 func arrayScores(t *testing.T, enc Encoder, cfg Config) map[string]float64 {
 	t.Helper()
 	s := arrays(enc, 3000, 11)
-	r, err := RunArrays(s.Codes, s.N, s.D, s.Factors, s.K, nil, cfg)
+	r, err := RunArrays(s.Codes, s.N, s.D, s.Factors, s.K, classicArrayMetrics, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,5 +334,21 @@ func TestProtocolParse(t *testing.T) {
 	}
 	if c := InfoGANCRConfig(); c.NumGroups != 500 || c.GroupSize != 100 || c.NumVariance != 73728 || c.DCI != DCILasso {
 		t.Errorf("InfoGAN-CR defaults %+v", c)
+	}
+	// Both presets reproduce published numbers: scikit-learn ≤ 0.21's liblinear logistic regression, exact trees,
+	// and disentanglement_lib's IRS, downstream and fairness settings.
+	for _, c := range []Config{DefaultConfig(), InfoGANCRConfig()} {
+		if c.LogReg != LogRegLiblinear || c.GBT.ApproxBins != 0 || c.IRSQuantile != 0.99 || c.FairnessPoints != 100 ||
+			!reflect.DeepEqual(c.DownstreamSizes, []int{10, 100, 1000, 10000}) {
+			t.Errorf("%v preset %+v", c.Protocol, c)
+		}
+	}
+	for s, want := range map[string]LogRegMethod{"": LogRegAuto, "liblinear": LogRegLiblinear, "LBFGS": LogRegLBFGS} {
+		if m, err := ParseLogRegMethod(s); err != nil || m != want {
+			t.Errorf("ParseLogRegMethod(%q) = %v, %v", s, m, err)
+		}
+	}
+	if _, err := ParseLogRegMethod("newton"); err == nil {
+		t.Error("ParseLogRegMethod(newton): want an error")
 	}
 }

@@ -4,45 +4,62 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/gdisent/gdisent/gdisent/metrics/classify"
 )
 
 // Metric names accepted by Evaluate, RunArrays and NewTracker.
 const (
-	NameBetaVAE      = "beta_vae"
-	NameFactorVAE    = "factor_vae"
-	NameMIG          = "mig"
-	NameDCI          = "dci"
-	NameSAP          = "sap"
-	NameModularity   = "modularity"
-	NameExplicitness = "explicitness"
+	NameBetaVAE          = "beta_vae"
+	NameFactorVAE        = "factor_vae"
+	NameMIG              = "mig"
+	NameDCI              = "dci"
+	NameSAP              = "sap"
+	NameModularity       = "modularity"
+	NameExplicitness     = "explicitness"
+	NameIRS              = "irs"
+	NameUnsupervised     = "unsupervised"
+	NameDownstreamLogReg = "downstream_logreg"
+	NameDownstreamGBT    = "downstream_gbt"
+	NameFairness         = "fairness"
 )
 
 // AllMetrics lists every metric; ArrayMetrics those that need only (codes, factors) samples.
 var (
-	AllMetrics   = []string{NameBetaVAE, NameFactorVAE, NameMIG, NameDCI, NameSAP, NameModularity, NameExplicitness}
-	ArrayMetrics = []string{NameMIG, NameDCI, NameSAP, NameModularity, NameExplicitness}
+	AllMetrics = []string{NameBetaVAE, NameFactorVAE, NameMIG, NameDCI, NameSAP, NameModularity, NameExplicitness,
+		NameIRS, NameUnsupervised, NameDownstreamLogReg, NameDownstreamGBT, NameFairness}
+	ArrayMetrics = []string{NameMIG, NameDCI, NameSAP, NameModularity, NameExplicitness, NameIRS, NameUnsupervised,
+		NameDownstreamLogReg, NameDownstreamGBT}
 )
 
 // Result holds every computed metric; absent ones are nil. It marshals to JSON as is.
 type Result struct {
-	Protocol   string              `json:"protocol"`
-	Seed       uint64              `json:"seed"`
-	NumTrain   int                 `json:"num_train"` // rows behind MIG/DCI/SAP/Modularity/Explicitness training
-	NumTest    int                 `json:"num_test"`
-	D          int                 `json:"num_codes"`
-	K          int                 `json:"num_factors"`
-	BetaVAE    *BetaVAEResult      `json:"beta_vae,omitempty"`
-	FactorVAE  *FactorVAEResult    `json:"factor_vae,omitempty"`
-	MIG        *MIGResult          `json:"mig,omitempty"`
-	DCI        *DCIResult          `json:"dci,omitempty"`
-	SAP        *SAPResult          `json:"sap,omitempty"`
-	Modularity *ModularityResult   `json:"modularity,omitempty"`
-	Explicit   *ExplicitnessResult `json:"explicitness,omitempty"`
-	Seconds    map[string]float64  `json:"seconds"` // wall time per metric
+	Protocol         string              `json:"protocol"`
+	Seed             uint64              `json:"seed"`
+	NumTrain         int                 `json:"num_train"` // rows behind the sample-based metrics' training
+	NumTest          int                 `json:"num_test"`
+	D                int                 `json:"num_codes"`
+	K                int                 `json:"num_factors"`
+	BetaVAE          *BetaVAEResult      `json:"beta_vae,omitempty"`
+	FactorVAE        *FactorVAEResult    `json:"factor_vae,omitempty"`
+	MIG              *MIGResult          `json:"mig,omitempty"`
+	DCI              *DCIResult          `json:"dci,omitempty"`
+	SAP              *SAPResult          `json:"sap,omitempty"`
+	Modularity       *ModularityResult   `json:"modularity,omitempty"`
+	Explicit         *ExplicitnessResult `json:"explicitness,omitempty"`
+	IRS              *IRSResult          `json:"irs,omitempty"`
+	Unsupervised     *UnsupervisedResult `json:"unsupervised,omitempty"`
+	DownstreamLogReg *DownstreamResult   `json:"downstream_logreg,omitempty"`
+	DownstreamGBT    *DownstreamResult   `json:"downstream_gbt,omitempty"`
+	Fairness         *FairnessResult     `json:"fairness,omitempty"`
+	Seconds          map[string]float64  `json:"seconds"` // wall time per metric
 }
 
 // Scores returns the headline numbers keyed by name: beta_vae, factor_vae, mig, dci_disentanglement,
-// dci_completeness, dci_informativeness (test), sap, modularity, explicitness (test).
+// dci_completeness, dci_informativeness (test), sap, modularity, explicitness (test), irs,
+// gaussian_total_correlation, gaussian_wasserstein_correlation, gaussian_wasserstein_correlation_norm,
+// mutual_info_score, downstream_{logreg,gbt}:<size>:mean_{train,test}_accuracy (disentanglement_lib's keys),
+// fairness_mean and fairness_max.
 func (r *Result) Scores() map[string]float64 {
 	s := map[string]float64{}
 	if r.BetaVAE != nil {
@@ -67,6 +84,29 @@ func (r *Result) Scores() map[string]float64 {
 	}
 	if r.Explicit != nil {
 		s[NameExplicitness] = r.Explicit.Test
+	}
+	if r.IRS != nil {
+		s[NameIRS] = r.IRS.Score
+	}
+	if u := r.Unsupervised; u != nil {
+		s["gaussian_total_correlation"] = u.GaussianTotalCorrelation
+		s["gaussian_wasserstein_correlation"] = u.GaussianWassersteinCorrelation
+		s["gaussian_wasserstein_correlation_norm"] = u.GaussianWassersteinCorrelationNorm
+		s["mutual_info_score"] = u.MutualInfoScore
+	}
+	for name, d := range map[string]*DownstreamResult{NameDownstreamLogReg: r.DownstreamLogReg,
+		NameDownstreamGBT: r.DownstreamGBT} {
+		if d == nil {
+			continue
+		}
+		for _, z := range d.Sizes {
+			s[fmt.Sprintf("%s:%d:mean_train_accuracy", name, z.NumTrain)] = z.MeanTrainAccuracy
+			s[fmt.Sprintf("%s:%d:mean_test_accuracy", name, z.NumTrain)] = z.MeanTestAccuracy
+		}
+	}
+	if r.Fairness != nil {
+		s["fairness_mean"] = r.Fairness.Mean
+		s["fairness_max"] = r.Fairness.Max
 	}
 	return s
 }
@@ -106,7 +146,7 @@ func RunArrays(codes []float64, n, d int, factors []int, k int, names []string, 
 		return Result{}, err
 	}
 	r := newResult(cfg, train, test)
-	return r, runArrayMetrics(&r, train, test, names, cfg)
+	return r, runArrayMetrics(&r, train, test, names, cfg, nil)
 }
 
 func newResult(cfg Config, train, test Samples) Result {
@@ -114,7 +154,9 @@ func newResult(cfg Config, train, test Samples) Result {
 		K: train.K, Seconds: map[string]float64{}}
 }
 
-func runArrayMetrics(r *Result, train, test Samples, names []string, cfg Config) error {
+// runArrayMetrics computes the named sample-based metrics; DCI's GBT models go to *gbt (when not nil) for reuse by
+// fairness.
+func runArrayMetrics(r *Result, train, test Samples, names []string, cfg Config, gbt *[]*classify.GBTModel) error {
 	for _, name := range names {
 		t0 := time.Now()
 		var err error
@@ -137,8 +179,28 @@ func runArrayMetrics(r *Result, train, test Samples, names []string, cfg Config)
 			r.SAP = &v
 		case NameDCI:
 			var v DCIResult
-			v, err = DCI(train, test, cfg)
+			var models []*classify.GBTModel
+			v, models, err = dci(train, test, cfg, nil)
 			r.DCI = &v
+			if gbt != nil && models != nil {
+				*gbt = models
+			}
+		case NameIRS:
+			var v IRSResult
+			v, err = IRS(train, cfg)
+			r.IRS = &v
+		case NameUnsupervised:
+			var v UnsupervisedResult
+			v, err = Unsupervised(train, cfg)
+			r.Unsupervised = &v
+		case NameDownstreamLogReg:
+			var v DownstreamResult
+			v, err = Downstream(train, test, DownstreamLogReg, cfg)
+			r.DownstreamLogReg = &v
+		case NameDownstreamGBT:
+			var v DownstreamResult
+			v, err = Downstream(train, test, DownstreamGBT, cfg)
+			r.DownstreamGBT = &v
 		default:
 			continue
 		}
@@ -153,7 +215,8 @@ func runArrayMetrics(r *Result, train, test Samples, names []string, cfg Config)
 // Evaluate scores an encoder on a factor source with the named metrics (nil = AllMetrics). Sample-based metrics
 // share one draw: NumTrain + NumTest points under DisentanglementLib (disentanglement_lib draws each metric's
 // points separately; the distribution is the same), NumTrain points used as both train and test under InfoGANCR.
-// Under InfoGANCR, FactorVAE and BetaVAE share one set of groups.
+// Fairness trains on the same NumTrain points (and reuses DCI's trees when both run). Under InfoGANCR, FactorVAE
+// and BetaVAE share one set of groups.
 func Evaluate(enc Encoder, src FactorSource, names []string, cfg Config) (Result, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -167,7 +230,9 @@ func Evaluate(enc Encoder, src FactorSource, names []string, cfg Config) (Result
 		return Result{}, err
 	}
 	var r Result
-	needArrays := slices.ContainsFunc(names, func(n string) bool { return slices.Contains(ArrayMetrics, n) })
+	needArrays := slices.ContainsFunc(names, func(n string) bool {
+		return slices.Contains(ArrayMetrics, n) || n == NameFairness
+	})
 	if needArrays {
 		rng := newRNG(cfg.Seed, streamSamples)
 		train, err := sampleSet(enc, src, rng, cfg.NumTrain, cfg)
@@ -181,8 +246,23 @@ func Evaluate(enc Encoder, src FactorSource, names []string, cfg Config) (Result
 			}
 		}
 		r = newResult(cfg, train, test)
-		if err := runArrayMetrics(&r, train, test, names, cfg); err != nil {
+		var gbt []*classify.GBTModel // DCI's models, reused by fairness (same train set, same trees)
+		if err := runArrayMetrics(&r, train, test, names, cfg, &gbt); err != nil {
 			return r, err
+		}
+		if slices.Contains(names, NameFairness) {
+			t0 := time.Now()
+			if gbt == nil {
+				if gbt, err = fitGBTs(train, cfg); err != nil {
+					return r, fmt.Errorf("fairness: %w", err)
+				}
+			}
+			v, err := fairnessWith(enc, src, newRNG(cfg.Seed, streamFairness), gbt, train.D, cfg)
+			if err != nil {
+				return r, err
+			}
+			r.Fairness = &v
+			r.Seconds[NameFairness] = time.Since(t0).Seconds()
 		}
 	} else {
 		r = Result{Protocol: cfg.Protocol.String(), Seed: cfg.Seed, K: src.NumFactors(), Seconds: map[string]float64{}}

@@ -116,6 +116,9 @@ const (
 	streamFactorVAE
 	streamBetaVAE
 	streamGroups
+	streamFairness
+	streamGBT        // DCI's and fairness's trees (shared models)
+	streamDownstream // the downstream task's trees
 )
 
 func newRNG(seed, stream uint64) *rand.Rand {

@@ -176,6 +176,46 @@ func TestValidateMetricsInputs(t *testing.T) {
 			return err
 		}, "Encoder"},
 		{"Tracker.Maybe/zero-value-tracker", func() error { _, _, err := (&Tracker{}).Maybe(0); return err }, ""},
+		{"IRS/zero-value", func() error { _, err := IRS(Samples{}, cfg); return err }, "samples"},
+		{"IRS/quantile>1", func() error {
+			c := cfg
+			c.IRSQuantile = 2
+			_, err := IRS(good, c)
+			return err
+		}, "IRSQuantile"},
+		{"Unsupervised/short-codes", func() error { _, err := UnsupervisedCodes([]float64{1, 2, 3}, 2, 2, cfg); return err }, "codes"},
+		{"Downstream/unknown-predictor", func() error {
+			_, err := Downstream(good, good, DownstreamPredictor(7), cfg)
+			return err
+		}, "predictor"},
+		{"Downstream/negative-size", func() error {
+			c := cfg
+			c.DownstreamSizes = []int{10, -1}
+			_, err := Downstream(good, good, DownstreamGBT, c)
+			return err
+		}, "DownstreamSizes"},
+		{"Evaluate/unknown-logreg", func() error {
+			c := cfg
+			c.LogReg = LogRegMethod(9)
+			_, err := Evaluate(id, src, []string{NameExplicitness}, c)
+			return err
+		}, "logistic regression"},
+		{"Fairness/nil-encoder", func() error { _, err := Fairness(nil, src, cfg); return err }, "Encoder"},
+		{"Fairness/nil-source", func() error { _, err := Fairness(id, nil, cfg); return err }, "FactorSource"},
+		{"Fairness/ragged-encoder", func() error {
+			n := 0
+			enc := gdisent.EncoderFunc(func(im []float32, m int) ([]float32, error) {
+				n++
+				if n > 1 {
+					return make([]float32, 3*m), nil
+				}
+				return im, nil
+			})
+			c := cfg
+			c.EncodeBatch = 1000
+			_, err := Fairness(enc, src, c)
+			return err
+		}, "D="},
 	})
 }
 

@@ -1,6 +1,8 @@
 // Package classify holds the small classifiers and regressors that the disentanglement metrics need: multinomial
-// logistic regression (L-BFGS from gonum/optimize), a one-feature linear SVM (squared hinge, exact Newton solve),
-// multiclass gradient-boosted trees, Lasso by coordinate descent, and ROC-AUC.
+// logistic regression (L-BFGS from gonum/optimize), liblinear-style one-vs-rest logistic regression with a
+// penalised intercept (Newton), cross-validated logistic regression, a one-feature linear SVM (squared hinge, exact
+// Newton solve), multiclass gradient-boosted trees with exact (or optional approximate histogram) splits, Lasso by
+// coordinate descent, and ROC-AUC.
 //
 // Each model follows the corresponding scikit-learn estimator's defaults as used by disentanglement_lib; every
 // deviation is stated on the type. Inputs are row-major float64 matrices (n rows × d columns) and integer labels.
