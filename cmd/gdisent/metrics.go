@@ -13,13 +13,23 @@ import (
 	"strings"
 
 	"github.com/gdisent/gdisent/data"
+	"github.com/gdisent/gdisent/gdisent/backend"
+	"github.com/gdisent/gdisent/gdisent/infogan"
 	"github.com/gdisent/gdisent/gdisent/metrics"
+	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/gdisent/vae"
+	"github.com/gdisent/gdisent/gdisent/vaegan"
 )
 
-// runMetrics scores a representation given as arrays: codes [N,D] and ground-truth factors [N,K] in .npy files,
-// so representations from any framework can be compared with gdisent's.
+// runMetrics scores a representation given as arrays — codes [N,D] and ground-truth factors [N,K] in .npy files,
+// so representations from any framework can be compared with gdisent's — or a model trained by gdisent (its run
+// directory) on a ground-truth data set given by path or name (data.Open: dSprites' official .npz, SmallNORB, an
+// .npz of images and factor classes, "dsprites", ...).
 func runMetrics(args []string) error {
 	fs := flag.NewFlagSet("metrics", flag.ContinueOnError)
+	modelDir := fs.String("model", "", "run `directory` of a model trained by gdisent (with -data, instead of -codes/-factors)")
+	dataPath := fs.String("data", "", "ground-truth data set for -model: a file or folder data.Open reads, or a name such as dsprites")
+	pool := fs.Int("pool", 1, "average-pool the data set's images by this factor to the model's size (e.g. 2 for 32×32 dSprites models)")
 	codesPath := fs.String("codes", "", "`.npy` file with the codes, shape [N,D] (any float or int dtype)")
 	factorsPath := fs.String("factors", "", "`.npy` file with the ground-truth factors, shape [N,K] (class indices)")
 	names := fs.String("metrics", strings.Join(metrics.ArrayMetrics, ","),
@@ -36,8 +46,11 @@ func runMetrics(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *modelDir != "" || *dataPath != "" {
+		return runModelMetrics(*modelDir, *dataPath, *pool, *names, fs, *protocol, *logreg, *seed, *continuous, *out)
+	}
 	if *codesPath == "" || *factorsPath == "" {
-		return fmt.Errorf("both -codes and -factors are required")
+		return fmt.Errorf("both -codes and -factors are required (or -model and -data)")
 	}
 	codesArr, err := data.ReadNPYFile(*codesPath)
 	if err != nil {
@@ -225,4 +238,92 @@ func writeAtomic(path string, blob []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// runModelMetrics scores the model of a run directory on a ground-truth data set.
+func runModelMetrics(dir, path string, pool int, names string, fs *flag.FlagSet, protocol, logreg string, seed uint64,
+	continuous, out string) error {
+	if dir == "" || path == "" {
+		return fmt.Errorf("-model and -data go together: the run directory of a trained model and its ground-truth data set")
+	}
+	m, err := loadRun(dir)
+	if err != nil {
+		return err
+	}
+	ds, err := data.Open(path)
+	if err != nil {
+		return err
+	}
+	var src metrics.FactorSource = ds
+	if pool > 1 {
+		if src, err = data.NewPooled(ds, pool); err != nil {
+			return err
+		}
+	}
+	shape := src.(data.FactorDataset).ImageShape()
+	if shape != m.ImageShape() {
+		return fmt.Errorf("the model in %s reads %v images but %s gives %v: pass -pool to shrink them", dir, m.ImageShape(), path, shape)
+	}
+	p, err := metrics.ParseProtocol(protocol)
+	if err != nil {
+		return err
+	}
+	cfg := metrics.Config{Protocol: p, Seed: seed}
+	if cfg.ContinuousFactors, err = parseContinuous(continuous, src.NumFactors()); err != nil {
+		return err
+	}
+	if cfg.LogReg, err = metrics.ParseLogRegMethod(logreg); err != nil {
+		return err
+	}
+	list := []string{metrics.NameBetaVAE, metrics.NameFactorVAE, metrics.NameMIG, metrics.NameDCI, metrics.NameSAP,
+		metrics.NameModularity, metrics.NameExplicitness}
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "metrics" })
+	if set { // else the seven metrics above; -metrics' default lists the array metrics only
+		list = nil
+		for _, s := range strings.Split(names, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				list = append(list, s)
+			}
+		}
+	}
+	res, err := metrics.Evaluate(m, src, list, cfg)
+	if err != nil {
+		return err
+	}
+	blob, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the result: %w", err)
+	}
+	blob = append(blob, '\n')
+	if out == "" {
+		_, err = os.Stdout.Write(blob)
+		return err
+	}
+	if err := writeAtomic(out, blob); err != nil {
+		return err
+	}
+	printScores(os.Stdout, res.Scores())
+	return nil
+}
+
+// loadRun rebuilds the model of a run directory, whatever its family.
+func loadRun(dir string) (training.Model, error) {
+	kind, _, err := training.ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case vae.Kind:
+		return vae.Load(b, dir)
+	case vaegan.Kind:
+		return vaegan.Load(b, dir)
+	case infogan.Kind:
+		return infogan.Load(b, dir)
+	}
+	return nil, fmt.Errorf("%s holds a %q model, which gdisent metrics cannot load", dir, kind)
 }

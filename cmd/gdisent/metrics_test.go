@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/gdisent/gdisent/gdisent/backend"
+	"github.com/gdisent/gdisent/gdisent/training"
+	"github.com/gdisent/gdisent/gdisent/vae"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -156,5 +159,41 @@ func TestMetricsCommandNewScores(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("runMetrics(%q) error = %v, want one mentioning %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestMetricsOnModel: `gdisent metrics -model DIR -data NAME` rebuilds a trained model from its run directory and
+// scores it on the named data set; a size mismatch and a missing directory are clear errors.
+func TestMetricsOnModel(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := vae.SmallConfig()
+	cfg.Hidden, cfg.LatentDim, cfg.BatchSize, cfg.CheckpointDir = 16, 3, 8, dir
+	b, err := backend.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := vae.New(b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Train(data.NewDSprites(), 2, training.Silent()); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "scores.json")
+	if err := runMetrics([]string{"-model", dir, "-data", "dsprites", "-metrics", "mig,modularity", "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(raw), `"mig"`) {
+		t.Fatalf("scores: %s %v", raw, err)
+	}
+	if err := runMetrics([]string{"-model", dir, "-data", "dsprites", "-pool", "2"}); err == nil || !strings.Contains(err.Error(), "-pool") {
+		t.Errorf("size mismatch: %v", err)
+	}
+	if err := runMetrics([]string{"-model", filepath.Join(dir, "nope"), "-data", "dsprites"}); err == nil {
+		t.Error("a missing run directory was accepted")
+	}
+	if err := runMetrics([]string{"-model", dir}); err == nil || !strings.Contains(err.Error(), "-data") {
+		t.Errorf("-model without -data: %v", err)
 	}
 }
