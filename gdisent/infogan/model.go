@@ -520,7 +520,8 @@ func (m *Model) Encode(images []float32, n int) (out []float32, err error) {
 			var cols []*Node
 			off := 0
 			for _, k := range m.latent.Categorical {
-				idx := ArgMax(Slice(q, AxisRange(), AxisRange(off, off+k)), -1, q.DType())
+				// ArgMax returns integers only; the codes are floats.
+				idx := ConvertDType(ArgMax(Slice(q, AxisRange(), AxisRange(off, off+k)), -1), q.DType())
 				cols = append(cols, Reshape(idx, -1, 1))
 				off += k
 			}
