@@ -176,6 +176,10 @@ func VAEDSprites() Experiment {
 			e.Rows = append(e.Rows, Row{Label: s + ": " + name, Sweep: s, Metric: scoreKey(name), Paper: paper[s][name],
 				Reading: "50× fewer steps than the paper; procedural dSprites"})
 		}
+		for _, k := range []string{metrics.NameIRS, "gaussian_total_correlation", "downstream_logreg:100:mean_test_accuracy"} {
+			e.Rows = append(e.Rows, Row{Label: s + ": " + k, Sweep: s, Metric: k,
+				Reading: "disentanglement_lib's protocol; no published dSprites value"})
+		}
 	}
 	e.Quick = func() Experiment {
 		q := VAEDSprites()
@@ -228,6 +232,17 @@ func evaluateOn(m training.Model, src metrics.FactorSource, cfg metrics.Config) 
 		return nil, err
 	}
 	out := r.Scores()
+	// disentanglement_lib's further scores, with its own protocol (no published dSprites numbers to stand beside).
+	extra := metrics.DefaultConfig()
+	extra.Seed, extra.NumTrain, extra.NumTest = cfg.Seed, min(cfg.NumTrain, 10_000), min(max(cfg.NumTrain/2, 100), 5_000)
+	extra.DownstreamSizes = []int{100, 1000, min(cfg.NumTrain, 10_000)}
+	x, err := metrics.Evaluate(m, src, []string{metrics.NameIRS, metrics.NameUnsupervised, metrics.NameDownstreamLogReg}, extra)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range x.Scores() {
+		out[k] = v
+	}
 	for k, v := range out {
 		if math.IsNaN(v) {
 			delete(out, k)
