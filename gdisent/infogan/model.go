@@ -44,8 +44,7 @@ type Model struct {
 	dStep, gStep, gStepCR, crStep, crStepOn *training.Step
 	genExec, encExec                        *context.Exec
 
-	ds       gdisent.Dataset // set during Train
-	restored bool
+	ds gdisent.Dataset // set during Train
 }
 
 // Kind is the model family name recorded in checkpoints.
@@ -104,7 +103,6 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 	if _, err := m.loop.RestoreReadOnly(); err != nil {
 		return nil, errors.WithMessagef(err, "infogan.Load: %s", dir)
 	}
-	m.restored = true
 	return m, nil
 }
 
@@ -114,27 +112,8 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 // *training.NonFiniteError.
 func (m *Model) Train(ds gdisent.Dataset, steps int, rep training.Reporter) (err error) {
 	defer training.Recover(&err, "infogan.Train")
-	if steps < 0 {
-		return errors.Errorf("infogan.Train: steps must be >= 0, got %d", steps)
-	}
-	if ds == nil {
-		return errors.New("infogan.Train: nil dataset")
-	}
-	if got, want := ds.ImageShape(), m.cfg.ImageShape(); got != want {
-		return errors.Errorf("infogan.Train: the dataset's observations are %v, the model's %v", got, want)
-	}
-	unlock, err := m.loop.Lock()
-	if err != nil {
-		return errors.WithMessage(err, "infogan.Train")
-	}
-	defer unlock()
-	if err := training.Resume(m.loop, &m.restored, m.cfg.StartOver); err != nil {
-		return errors.WithMessage(err, "infogan.Train")
-	}
-	m.ds = ds
-	defer func() { m.ds = nil }()
-	m.loop.Reporter(rep)
-	return m.loop.RunTo(int64(steps))
+	return errors.WithMessage(m.loop.Fit(ds, m.cfg.ImageShape(), steps, rep, m.cfg.StartOver, func(d gdisent.Dataset) { m.ds = d }),
+		"infogan.Train")
 }
 
 // Config returns the model's configuration.

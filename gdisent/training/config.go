@@ -242,17 +242,37 @@ func removeCheckpoints(dir string) error {
 	return nil
 }
 
-// Resume prepares a model's loop before its first training call in this process (*done records that it ran):
-// with startOver the checkpoints in the loop's directory are deleted, otherwise the latest one is restored. The
-// caller holds the loop's Lock.
-func Resume(l *Loop, done *bool, startOver bool) error {
-	if *done || l.ckptDir == "" {
-		return nil
+// Fit is the body every family's Train shares: it checks steps and the dataset's observation shape against the
+// model's, takes the run directory's lock, prepares the run once per Loop (with startOver the checkpoints there are
+// deleted, otherwise the latest one is restored), hands ds to bind for the run's duration (nil afterwards) and
+// runs up to step `steps` with reporter rep (nil: AutoReporter).
+func (l *Loop) Fit(ds gdisent.Dataset, shape [3]int, steps int, rep Reporter, startOver bool, bind func(gdisent.Dataset)) error {
+	switch {
+	case steps < 0:
+		return errors.Errorf("steps must be >= 0, got %d", steps)
+	case ds == nil:
+		return errors.New("nil dataset")
+	case ds.ImageShape() != shape:
+		return errors.Errorf("the dataset's observations are %v, the model's %v", ds.ImageShape(), shape)
 	}
-	*done = true
-	if startOver {
-		return removeCheckpoints(l.ckptDir)
+	unlock, err := l.Lock()
+	if err != nil {
+		return err
 	}
-	_, err := l.Restore()
-	return err
+	defer unlock()
+	if !l.prepared && l.ckptDir != "" {
+		if startOver {
+			err = removeCheckpoints(l.ckptDir)
+		} else {
+			_, err = l.Restore()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	l.prepared = true
+	bind(ds)
+	defer bind(nil)
+	l.Reporter(rep)
+	return l.RunTo(int64(steps))
 }

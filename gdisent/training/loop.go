@@ -45,6 +45,7 @@ type Loop struct {
 	match     []string // hyperparameter key prefixes a restored checkpoint must agree on
 	cfgIgnore []string // configuration fields a restored checkpoint need not agree on (RecordConfig)
 	lock      *RunDirLock
+	prepared  bool // Fit restored (or started over) already, or RestoreReadOnly loaded the model
 }
 
 type hook struct {
@@ -182,6 +183,7 @@ func (l *Loop) RestoreReadOnly() (bool, error) {
 	if err != nil || c == nil {
 		return false, err
 	}
+	l.prepared = true
 	return true, l.RestoreFrom(c)
 }
 

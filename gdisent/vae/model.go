@@ -52,8 +52,7 @@ type Model struct {
 	step    *training.Step
 	loop    *training.Loop
 
-	ds       Dataset // set during Train
-	restored bool
+	ds Dataset // set during Train
 	*Inference
 }
 
@@ -135,27 +134,8 @@ func New(backend backends.Backend, cfg Config) (m *Model, err error) {
 // training.AutoReporter. A NaN/Inf loss returns a *training.NonFiniteError.
 func (m *Model) Train(ds Dataset, steps int, rep training.Reporter) (err error) {
 	defer training.Recover(&err, "vae.Train")
-	if steps < 0 {
-		return errors.Errorf("vae.Train: steps must be >= 0, got %d", steps)
-	}
-	if ds == nil {
-		return errors.New("vae.Train: nil dataset")
-	}
-	if got, want := ds.ImageShape(), m.ImageShape(); got != want {
-		return errors.Errorf("vae.Train: the dataset's images are %v, the model's %v", got, want)
-	}
-	unlock, err := m.loop.Lock()
-	if err != nil {
-		return errors.WithMessage(err, "vae.Train")
-	}
-	defer unlock()
-	if err := training.Resume(m.loop, &m.restored, m.cfg.StartOver); err != nil {
-		return errors.WithMessage(err, "vae.Train")
-	}
-	m.ds = ds
-	defer func() { m.ds = nil }()
-	m.loop.Reporter(rep)
-	return m.loop.RunTo(int64(steps))
+	return errors.WithMessage(m.loop.Fit(ds, m.ImageShape(), steps, rep, m.cfg.StartOver, func(d gdisent.Dataset) { m.ds = d }),
+		"vae.Train")
 }
 
 func (m *Model) trainStep(step int64, rng *rand.Rand) (training.Metrics, error) {
@@ -218,7 +198,6 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 	if _, err := m.loop.RestoreReadOnly(); err != nil {
 		return nil, errors.WithMessagef(err, "vae.Load: %s", dir)
 	}
-	m.restored = true
 	return m, nil
 }
 

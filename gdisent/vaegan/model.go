@@ -1,6 +1,8 @@
 package vaegan
 
 import (
+	"github.com/gdisent/gdisent/gdisent"
+
 	"fmt"
 	"math/rand/v2"
 
@@ -23,7 +25,6 @@ type Model struct {
 	dStep, vStep           *training.Step
 	loop                   *training.Loop
 	ds                     vae.Dataset
-	restored               bool
 	*vae.Inference         // Encode, Generate, Decode, Reconstruct, LatentKL, TraverseImage
 }
 
@@ -110,7 +111,6 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 	if _, err := m.loop.RestoreReadOnly(); err != nil {
 		return nil, errors.WithMessagef(err, "vaegan.Load: %s", dir)
 	}
-	m.restored = true
 	return m, nil
 }
 
@@ -119,24 +119,8 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 // (VAE.StartOver deletes them instead), and the directory is locked against other training processes.
 func (m *Model) Train(ds vae.Dataset, steps int, rep training.Reporter) (err error) {
 	defer training.Recover(&err, "vaegan.Train")
-	if steps < 0 || ds == nil {
-		return errors.Errorf("vaegan.Train: need steps >= 0 and a dataset, got %d, %v", steps, ds)
-	}
-	if got, want := ds.ImageShape(), m.ImageShape(); got != want {
-		return errors.Errorf("vaegan.Train: the dataset's images are %v, the model's %v", got, want)
-	}
-	unlock, err := m.loop.Lock()
-	if err != nil {
-		return errors.WithMessage(err, "vaegan.Train")
-	}
-	defer unlock()
-	if err := training.Resume(m.loop, &m.restored, m.cfg.VAE.StartOver); err != nil {
-		return errors.WithMessage(err, "vaegan.Train")
-	}
-	m.ds = ds
-	defer func() { m.ds = nil }()
-	m.loop.Reporter(rep)
-	return m.loop.RunTo(int64(steps))
+	return errors.WithMessage(m.loop.Fit(ds, m.ImageShape(), steps, rep, m.cfg.VAE.StartOver, func(d gdisent.Dataset) { m.ds = d }),
+		"vaegan.Train")
 }
 
 // Step is the number of training steps taken.
