@@ -38,6 +38,11 @@ func (n Notebook) RunDir(run string) string {
 // figure directory (OutDir); an error stops the cell like Check.
 func (n Notebook) Show(fig string, p *plot.Plot, w, h vg.Length) {
 	Check(plots.Display(p, w, h))
+	n.export(fig, p, w, h)
+}
+
+// export writes a figure as <fig>.png, .svg and .pdf to the notebook's figure directory.
+func (n Notebook) export(fig string, p *plot.Plot, w, h vg.Length) {
 	dir, err := OutDir(n.Name)
 	Check(err)
 	for _, ext := range []string{"png", "svg", "pdf"} {

@@ -1,11 +1,12 @@
 package notebook
 
 import (
-	"github.com/gdisent/gdisent/plots"
-	"gonum.org/v1/plot/vg"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gdisent/gdisent/plots"
+	"gonum.org/v1/plot/vg"
 )
 
 func TestQuickAndPick(t *testing.T) {
