@@ -43,7 +43,7 @@ func Ring() Experiment {
 		Figures: ringFigures,
 		Rows: []Row{
 			{Label: "K = 0: modes covered (of 8)", Sweep: "gan", Where: map[string]any{"UnrollSteps": 0}, Metric: "modes_covered",
-				Paper: "collapses to one mode at a time", Reading: "how many modes the collapsed generator still touches at the last step"},
+				Paper: "collapses to one mode at a time", Reading: "paper: K = 0 cycles between single modes; near 8 means no collapse at that seed"},
 			{Label: "K = 5: modes covered (of 8)", Sweep: "gan", Where: map[string]any{"UnrollSteps": 5}, Metric: "modes_covered",
 				Paper: "8 (all modes)", Reading: "unrolling should cover all eight"},
 			{Label: "K = 0: high-quality samples", Sweep: "gan", Where: map[string]any{"UnrollSteps": 0}, Metric: "high_quality",
