@@ -285,6 +285,13 @@ func checkLayouts() (err error) {
 	return nil
 }
 
+// matmulFlops counts the floating-point operations (2 per multiply-add) of the DotGenerals run by the fast GEMM.
+var matmulFlops atomic.Int64
+
+// MatmulFlops returns how many flops (2 per multiply-add) the fast DotGeneral has computed in this process: the
+// difference over a training step is the step's matrix-product work, the denominator of its achieved GFLOP/s.
+func MatmulFlops() int64 { return matmulFlops.Load() }
+
 // Counters of executions that took a fast path, or fell back to stock SimpleGo; for tests and profiling.
 var fastCalls, stockCalls [backends.OpTypeLast]atomic.Int64
 
@@ -367,5 +374,6 @@ func execDotGeneral(be *simplego.Backend, node *simplego.Node, in []*simplego.Bu
 	out, of := newOutput(be, nm)
 	Gemm(of, a, b)
 	fastCalls[op].Add(1)
+	matmulFlops.Add(int64(2 * p.batchSize * p.lhsCrossSize * p.rhsCrossSize * p.contractingSize))
 	return out, nil
 }
