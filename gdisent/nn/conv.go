@@ -1,16 +1,15 @@
 // Package nn holds convolutional building blocks for GANs/VAEs on GoMLX, in NHWC layout and float32 (float64
 // works too): Conv, ConvTranspose, Dense, BatchNorm and spectral normalisation.
 //
-// Convolutions are computed as im2col — a Gather of input patches followed by one DotGeneral — rather than with
-// GoMLX's ConvGeneral, because:
-//   - GoMLX v0.26's input gradient of ConvGeneral is wrong for even kernel sizes (e.g. the DCGAN 4x4);
-//   - ConvGeneral has no second-order gradient (needed by unrolled GANs, R1 and Hessian penalties), while
-//     Gather, ScatterSum, Concatenate and DotGeneral are differentiable twice in GoMLX;
-//   - on the pure-Go backend the im2col path is about 8x faster than the naive ConvGeneral loops.
+// Convolutions and transposed convolutions are single ConvGeneral ops whose gradients (the transposed convolution
+// and the kernel-gradient convolution, again ConvGeneral ops) are registered by this package rather than taken from
+// GoMLX, whose v0.26 ConvGeneral gradient is wrong for even kernel sizes (e.g. the DCGAN 4x4) and has no second
+// order (needed by unrolled GANs, R1 and Hessian penalties); see convgeneral.go. Gradients of any order are exact.
+// gdisent/backend/fastcpu computes these ops on the CPU as implicit GEMMs, without materialising patches.
 //
-// Padding is implemented by appending one zero row to the flattened input and pointing every out-of-range tap at
-// it, so no Pad op is involved. Third-order gradients are not supported (they would need a VJP for Pad, which GoMLX
-// lacks).
+// Geometries ConvGeneral cannot express with non-negative paddings (padding >= kernel size) use im2col instead — a
+// Gather of input patches followed by one DotGeneral, with padding taps pointed at an appended zero row — which is
+// differentiable twice (not three times: that would need a VJP for Pad, which GoMLX lacks).
 //
 // Layers panic (GoMLX style, inside graph building) with an error naming the problem when given invalid arguments.
 package nn
@@ -24,6 +23,9 @@ import (
 )
 
 func panicf(format string, args ...any) { panic(errors.Errorf(format, args...)) }
+
+// forceIm2col makes Conv2D and ConvTranspose2D use the im2col path for every geometry (tests).
+var forceIm2col = false
 
 // ConvBuilder configures a 2D convolution (Conv) or transposed convolution (ConvTranspose); call Done to build it.
 type ConvBuilder struct {
@@ -147,6 +149,7 @@ func (b *ConvBuilder) Done() *Node {
 func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 	checkConvArgs("nn.Conv2D", x, kernel, strides, paddings)
 	var axes [2]axisMap
+	var g convGeom
 	for a := range 2 {
 		n, k := x.Shape().Dimensions[1+a], kernel.Shape().Dimensions[a]
 		out := (n+paddings[a][0]+paddings[a][1]-k)/strides[a] + 1
@@ -155,6 +158,10 @@ func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 				k, n, paddings[a][0], paddings[a][1], a)
 		}
 		axes[a] = convAxis(n, k, strides[a], paddings[a][0], out)
+		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = n, out, k, strides[a], paddings[a]
+	}
+	if g.supported() && !forceIm2col {
+		return convF(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)
 }
@@ -168,6 +175,7 @@ func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 func ConvTranspose2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 	checkConvArgs("nn.ConvTranspose2D", x, kernel, strides, paddings)
 	var axes [2]axisMap
+	var g convGeom
 	for a := range 2 {
 		n, k := x.Shape().Dimensions[1+a], kernel.Shape().Dimensions[a]
 		out := (n-1)*strides[a] - paddings[a][0] - paddings[a][1] + k
@@ -176,6 +184,12 @@ func ConvTranspose2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node 
 				out, a, n, k, strides[a], paddings[a])
 		}
 		axes[a] = convTransposeAxis(n, k, strides[a], paddings[a][0], out)
+		// The transposed convolution is the input gradient of the convolution mapping out → n.
+		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = out, n, k, strides[a], paddings[a]
+	}
+	g.swapped = true
+	if g.supported() && !forceIm2col {
+		return convBI(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)
 }

@@ -11,8 +11,10 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 
 	"github.com/gdisent/gdisent/gdisent/backend"
+	"github.com/gdisent/gdisent/gdisent/backend/fastcpu"
 )
 
 var testBackend = func() backends.Backend {
@@ -320,4 +322,89 @@ func catch(fn func()) (err error) {
 	}()
 	fn()
 	return nil
+}
+
+// TestConvPathsAgreeFloat32 computes, in float32 on the default backend (gdisent's fast CPU kernels when
+// available), each conv case's output, first-order gradients and a second-order gradient through the ConvGeneral
+// path and through the im2col path, and checks they agree.
+func TestConvPathsAgreeFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	xd := []int{3, 8, 7, 4}
+	fast0, _ := fastcpu.Calls(backends.OpTypeConvGeneral)
+	defer func() {
+		if fast, _ := fastcpu.Calls(backends.OpTypeConvGeneral); fastcpu.Installed && fast == fast0 {
+			t.Errorf("the fast ConvGeneral kernel was never used")
+		}
+	}()
+	for _, c := range convCases() {
+		kd := []int{c.k, c.k, 4, 5}
+		x, k := randSlice(r, prod(xd)), randSlice(r, prod(kd))
+		_, outDims := c.naive(x, xd, k, kd)
+		weights := randSlice(r, prod(outDims))
+		fn := func(x, k *Node) []*Node {
+			y := c.apply(x, k)
+			loss := ReduceAllSum(Mul(Tanh(y), ConvertDType(Const(x.Graph(), tensorOf(weights, outDims)), y.DType())))
+			g := Gradient(loss, x, k)
+			second := Gradient(ReduceAllSum(Square(g[0])), k)[0]
+			return []*Node{y, g[0], g[1], second}
+		}
+		f32 := func(v []float64, dims []int) *tensors.Tensor {
+			out := make([]float32, len(v))
+			for i, e := range v {
+				out[i] = float32(e)
+			}
+			return tensors.FromFlatDataAndDimensions(out, dims...)
+		}
+		run := func(im2col bool) [][]float32 {
+			forceIm2col = im2col
+			defer func() { forceIm2col = false }()
+			outs := MustExecOnceN(testBackend, fn, f32(x, xd), f32(k, kd))
+			res := make([][]float32, len(outs))
+			for i, o := range outs {
+				res[i] = tensors.MustCopyFlatData[float32](o)
+			}
+			return res
+		}
+		got, want := run(false), run(true)
+		for i := range want {
+			var scale float64
+			for _, v := range want[i] {
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			for j := range want[i] {
+				if d := math.Abs(float64(got[i][j] - want[i][j])); d > 1e-4*(1+scale) || math.IsNaN(float64(got[i][j])) {
+					t.Fatalf("%s output %d [%d]: ConvGeneral path %v, im2col %v", c, i, j, got[i][j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
+// TestMaxMinWhereGradients checks the re-registered VJPs of Max, Min and Where (vjp.go) against finite
+// differences, to first and second order, including ReLU (Max with zeros) and LeakyReLU (a Where).
+func TestMaxMinWhereGradients(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	dims := []int{3, 5}
+	w := randSlice(r, prod(dims))
+	fns := map[string]func(x, k *Node) *Node{
+		"max/min": func(x, k *Node) *Node {
+			return Add(Tanh(Max(x, k)), Square(Min(Mul(x, k), k)))
+		},
+		"where": func(x, k *Node) *Node {
+			return Tanh(Where(GreaterThan(x, k), Mul(x, k), Sub(x, Square(k))))
+		},
+		"relu/leaky relu": func(x, k *Node) *Node {
+			return Add(Tanh(Mul(activations.Relu(Sub(x, k)), k)), Square(activations.LeakyReluWithAlpha(Mul(x, k), 0.2)))
+		},
+	}
+	for name, f := range fns {
+		loss := func(x, k *Node) *Node { return ReduceAllSum(Mul(f(x, k), Const(x.Graph(), tensorOf(w, dims)))) }
+		x, k := randSlice(r, prod(dims)), randSlice(r, prod(dims))
+		fdCheck(t, name, loss, [2][]float64{x, k}, [2][]int{dims, dims}, 15, 1e-6, 1e-7)
+		second := func(x, k *Node) *Node {
+			g := Gradient(loss(x, k), x, k)
+			return Add(ReduceAllSum(Square(g[0])), ReduceAllSum(Mul(g[1], x)))
+		}
+		fdCheck(t, name+"/2nd-order", second, [2][]float64{x, k}, [2][]int{dims, dims}, 15, 1e-5, 1e-6)
+	}
 }

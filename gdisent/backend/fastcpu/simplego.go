@@ -88,7 +88,7 @@ func dataAs[T any](n *nodeMirror, want reflect.Type) *T {
 }
 
 // The real types of the node data, found by building a small graph in checkLayouts.
-var dotGeneralType, gatherType, scatterType, sliceType reflect.Type
+var dotGeneralType, gatherType, scatterType, sliceType, convType reflect.Type
 
 // stock holds the executors that were installed before ours, used for the cases the fast paths don't cover.
 var stock [backends.OpTypeLast]executor
@@ -117,6 +117,7 @@ func init() {
 	install(backends.OpTypeWhere, execWhere)
 	install(backends.OpTypeSlice, execSlice)
 	install(backends.OpTypeSign, execSign)
+	install(backends.OpTypeConvGeneral, execConvGeneral)
 	for op := range binaryOps {
 		install(op, execBinary)
 	}
@@ -163,7 +164,7 @@ func checkLayouts() (err error) {
 	}
 	for _, op := range []backends.OpType{backends.OpTypeDotGeneral, backends.OpTypeGather, backends.OpTypeScatterSum,
 		backends.OpTypeTranspose, backends.OpTypeReduceSum, backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul,
-		backends.OpTypeDiv, backends.OpTypeWhere, backends.OpTypeSign, backends.OpTypeSlice} {
+		backends.OpTypeDiv, backends.OpTypeWhere, backends.OpTypeSign, backends.OpTypeSlice, backends.OpTypeConvGeneral} {
 		if nodeExecutors[op] == nil {
 			return fmt.Errorf("SimpleGo has no executor for %s", op)
 		}
@@ -238,6 +239,21 @@ func checkLayouts() (err error) {
 	if err != nil {
 		return err
 	}
+	img, err := b.Parameter("img", shapes.Make(dtypes.Float32, 1, 3, 3, 2), nil)
+	if err != nil {
+		return err
+	}
+	ker, err := b.Parameter("ker", shapes.Make(dtypes.Float32, 2, 2, 2, 3), nil)
+	if err != nil {
+		return err
+	}
+	conv, err := b.ConvGeneral(img, ker, backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3,
+		InputSpatial: []int{1, 2}, KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}, []int{2, 1}, [][2]int{{1, 0}, {0, 1}},
+		nil, []int{1, 2}, 1, 1)
+	if err != nil {
+		return err
+	}
 	// DotGeneral returns Reshape(dotGeneral node).
 	dn := nodeOf(dot.(*simplego.Node))
 	if dn.opType != backends.OpTypeReshape || len(dn.inputs) != 1 {
@@ -246,23 +262,24 @@ func checkLayouts() (err error) {
 	}
 	dn = nodeOf(dn.inputs[0])
 	gn, sn, tn := nodeOf(gather.(*simplego.Node)), nodeOf(scatter.(*simplego.Node)), nodeOf(tr.(*simplego.Node))
-	rn, sln := nodeOf(red.(*simplego.Node)), nodeOf(sl.(*simplego.Node))
+	rn, sln, cn := nodeOf(red.(*simplego.Node)), nodeOf(sl.(*simplego.Node)), nodeOf(conv.(*simplego.Node))
 	for _, c := range []struct {
 		n    *nodeMirror
 		op   backends.OpType
 		want string
 	}{{dn, backends.OpTypeDotGeneral, "*simplego.dotGeneralNodeData"}, {gn, backends.OpTypeGather, "*simplego.gatherNode"},
 		{sn, backends.OpTypeScatterSum, "*simplego.scatterNode"}, {tn, backends.OpTypeTranspose, "[]int"},
-		{rn, backends.OpTypeReduceSum, "[]int"}, {sln, backends.OpTypeSlice, "*simplego.sliceNode"}} {
+		{rn, backends.OpTypeReduceSum, "[]int"}, {sln, backends.OpTypeSlice, "*simplego.sliceNode"},
+		{cn, backends.OpTypeConvGeneral, "*simplego.convNode"}} {
 		if c.n.opType != c.op || reflect.TypeOf(c.n.data) == nil || reflect.TypeOf(c.n.data).String() != c.want {
 			return fmt.Errorf("%s node: op %s, data %T, expected data %s", c.op, c.n.opType, c.n.data, c.want)
 		}
 	}
 	dotGeneralType, gatherType, scatterType = reflect.TypeOf(dn.data), reflect.TypeOf(gn.data), reflect.TypeOf(sn.data)
-	sliceType = reflect.TypeOf(sln.data)
+	sliceType, convType = reflect.TypeOf(sln.data), reflect.TypeOf(cn.data)
 	for _, c := range [][2]reflect.Type{{dotGeneralType.Elem(), reflect.TypeFor[dotGeneralData]()},
 		{gatherType.Elem(), reflect.TypeFor[gatherData]()}, {scatterType.Elem(), reflect.TypeFor[scatterData]()},
-		{sliceType.Elem(), reflect.TypeFor[sliceData]()}} {
+		{sliceType.Elem(), reflect.TypeFor[sliceData]()}, {convType.Elem(), reflect.TypeFor[convData]()}} {
 		if err := sameLayout(c[0], c[1]); err != nil {
 			return err
 		}
@@ -281,6 +298,10 @@ func checkLayouts() (err error) {
 	}
 	if a := rn.data.([]int); len(a) != 1 || a[0] != 0 || !rn.shape.Equal(shapes.Make(dtypes.Float32, 3)) {
 		return fmt.Errorf("ReduceSum node read wrongly: %v %v", rn.data, rn.shape)
+	}
+	if c := dataAs[convData](cn, convType); c.strides[0] != 2 || c.paddings[1][1] != 1 || c.kernelDilations[1] != 2 ||
+		c.axes.KernelOutputChannels != 3 || c.channelGroupCount != 1 || c.batchGroupCount != 1 {
+		return fmt.Errorf("ConvGeneral node read wrongly: %+v", *c)
 	}
 	return nil
 }
