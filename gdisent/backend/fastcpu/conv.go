@@ -59,10 +59,10 @@ func execConvGeneral(be *simplego.Backend, node *simplego.Node, in []*simplego.B
 
 // convAxis is one spatial axis of a convPlan.
 type convAxis struct {
-	n, k, out     int // input, kernel and output sizes
-	s, lo, id, kd int // stride, low padding, input and kernel dilation
-	phases, step  int // output phases (positions φ + phases·q) and the input step per q
-	padLo, padHi  int // zero padding of the canonical input copy
+	n, k, out     int     // input, kernel and output sizes
+	s, lo, id, kd int     // stride, low padding, input and kernel dilation
+	phases, step  int     // output phases (positions φ + phases·q) and the input step per q
+	padLo, padHi  int     // zero padding of the canonical input copy
 	taps, offs    [][]int // per phase: the valid taps and their input offsets (before padLo)
 	phaseOut      []int   // per phase: number of output positions
 }
