@@ -7,25 +7,43 @@
 // order (needed by unrolled GANs, R1 and Hessian penalties); see convgeneral.go. Gradients of any order are exact.
 // gdisent/backend/fastcpu computes these ops on the CPU as implicit GEMMs, without materialising patches.
 //
-// Geometries ConvGeneral cannot express with non-negative paddings (padding >= kernel size) use im2col instead — a
-// Gather of input patches followed by one DotGeneral, with padding taps pointed at an appended zero row — which is
-// differentiable twice (not three times: that would need a VJP for Pad, which GoMLX lacks).
+// Geometries these ConvGeneral forms cannot express (padding >= kernel size), and SimpleGo without gdisent's kernels
+// (whose ConvGeneral is a naive loop), use im2col instead — a Gather of input patches followed by one DotGeneral,
+// with padding taps pointed at an appended zero row — which is differentiable twice (not three times: that would
+// need a VJP for Pad, which GoMLX lacks).
 //
 // Layers panic (GoMLX style, inside graph building) with an error naming the problem when given invalid arguments.
 package nn
 
 import (
+	"strings"
+
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 	"github.com/pkg/errors"
+
+	"github.com/gdisent/gdisent/gdisent/backend/fastcpu"
 )
 
 func panicf(format string, args ...any) { panic(errors.Errorf(format, args...)) }
 
 // forceIm2col makes Conv2D and ConvTranspose2D use the im2col path for every geometry (tests).
 var forceIm2col = false
+
+// useConvGeneral reports whether g's backend should compute convolutions as ConvGeneral ops: every backend except
+// SimpleGo without gdisent's CPU kernels (e.g. $GDISENT_NO_KERNELS=1), whose own ConvGeneral is a naive loop much
+// slower than im2col on its Gather and DotGeneral.
+func useConvGeneral(g *Graph) bool {
+	if forceIm2col {
+		return false
+	}
+	if fastcpu.Installed {
+		return true
+	}
+	return !strings.Contains(strings.ToLower(g.Backend().Name()), "simplego")
+}
 
 // ConvBuilder configures a 2D convolution (Conv) or transposed convolution (ConvTranspose); call Done to build it.
 type ConvBuilder struct {
@@ -160,7 +178,7 @@ func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 		axes[a] = convAxis(n, k, strides[a], paddings[a][0], out)
 		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = n, out, k, strides[a], paddings[a]
 	}
-	if g.supported() && !forceIm2col {
+	if g.supported() && useConvGeneral(x.Graph()) {
 		return convF(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)
@@ -188,7 +206,7 @@ func ConvTranspose2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node 
 		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = out, n, k, strides[a], paddings[a]
 	}
 	g.swapped = true
-	if g.supported() && !forceIm2col {
+	if g.supported() && useConvGeneral(x.Graph()) {
 		return convBI(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)

@@ -2,8 +2,11 @@ package fastcpu
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"unsafe"
+	"weak"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
@@ -46,7 +49,7 @@ func execConvGeneral(be *simplego.Backend, node *simplego.Node, in []*simplego.B
 		len(p.axes.InputSpatial) != 2 || p.channelGroupCount > 1 || p.batchGroupCount > 1 {
 		return fallback(op, be, node, in, owned)
 	}
-	plan, ok := newConvPlan(p, input.shape.Dimensions, kernel.shape.Dimensions, nm.shape.Dimensions)
+	plan, ok := cachedConvPlan(node, p, input.shape.Dimensions, kernel.shape.Dimensions, nm.shape.Dimensions)
 	if !ok {
 		return fallback(op, be, node, in, owned)
 	}
@@ -76,6 +79,47 @@ type convPlan struct {
 	hp, wp      int    // padded spatial sizes
 	flops       int
 	direct      bool // one phase and channels last in the output: the GEMM writes the output directly
+	xpStrides   [4]int
+	phases      []*convPhase
+}
+
+// convPhase is one output phase of a convPlan with its index tables (built once per node).
+type convPhase struct {
+	rows, yOffs []int      // GEMM row offsets into the padded input, and their outputs
+	aK, bK      []int      // K offsets into the padded input and the kernel
+	ig          *igemmPlan // non-nil: computed by implicitGemm
+	bOp         Operand    // else by Gemm, with this kernel operand (Data set at run time)
+	direct      bool       // Gemm writes the output directly (rows in output order)
+}
+
+// convPlans caches each ConvGeneral node's plan; entries go with their nodes.
+var (
+	convPlansMu sync.Mutex
+	convPlans   = map[weak.Pointer[simplego.Node]]*convPlan{}
+)
+
+func cachedConvPlan(node *simplego.Node, p *convData, xd, kd, yd []int) (*convPlan, bool) {
+	key := weak.Make(node)
+	convPlansMu.Lock()
+	pl := convPlans[key]
+	convPlansMu.Unlock()
+	if pl != nil {
+		return pl, true
+	}
+	pl, ok := newConvPlan(p, xd, kd, yd)
+	if !ok {
+		return nil, false
+	}
+	pl.prepare(kd)
+	convPlansMu.Lock()
+	convPlans[key] = pl
+	convPlansMu.Unlock()
+	runtime.AddCleanup(node, func(k weak.Pointer[simplego.Node]) {
+		convPlansMu.Lock()
+		delete(convPlans, k)
+		convPlansMu.Unlock()
+	}, key)
+	return pl, true
 }
 
 func gcd(a, b int) int {
@@ -169,15 +213,13 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-// run computes the convolution of x with k into y.
-func (pl *convPlan) run(y, x, k []float32) {
+// prepare builds the phases' index tables.
+func (pl *convPlan) prepare(kd []int) {
 	a0, a1 := &pl.ax[0], &pl.ax[1]
 	c := pl.c
-	// Zero-padded copy of the input in its own axis order.
-	xp := getFloats(pl.batch * c * pl.hp * pl.wp)
-	defer putFloats(xp)
-	sB, sC, sH, sW := pl.padInput(xp.s, x)
-
+	pl.xpStrides = pl.padStrides()
+	sB, sC, sH, sW := pl.xpStrides[0], pl.xpStrides[1], pl.xpStrides[2], pl.xpStrides[3]
+	kSize := prod(kd)
 	cols := make([]int, pl.o)
 	for o := range cols {
 		cols[o] = o * pl.kStrides[1]
@@ -188,100 +230,88 @@ func (pl *convPlan) run(y, x, k []float32) {
 			if nq0 == 0 || nq1 == 0 {
 				continue
 			}
+			ph := &convPhase{}
+			pl.phases = append(pl.phases, ph)
 			rowOf := func(b, q0, q1 int) int { return b*sB + (q0*a0.step)*sH + (q1*a1.step)*sW }
 			yOf := func(b, q0, q1 int) int {
 				return b*pl.yStrides[0] + (i+q0*a0.phases)*pl.yStrides[2] + (j+q1*a1.phases)*pl.yStrides[3]
 			}
-			// K: the phase's valid taps × input channels, the same order for both operands.
-			taps := func(chOuter bool, fn func(xo, ko int)) {
+			// K: the phase's valid taps × input channels, the same order for both operands: channels innermost
+			// when they are contiguous in the input (runs of a kernel row's taps × channels), else outermost (runs
+			// of output positions; the positions of one channel are nearby in memory).
+			nk := len(a0.taps[i]) * len(a1.taps[j]) * c
+			ph.aK, ph.bK = make([]int, 0, nk), make([]int, 0, nk)
+			for chOuter := range c {
+				if sC == 1 && chOuter > 0 {
+					break
+				}
 				for ti, t0 := range a0.taps[i] {
 					for tj, t1 := range a1.taps[j] {
 						xo := (a0.offs[i][ti]+a0.padLo)*sH + (a1.offs[j][tj]+a1.padLo)*sW
 						ko := t0*pl.kStrides[2] + t1*pl.kStrides[3]
-						if !chOuter {
+						if sC == 1 {
 							for ch := range c {
-								fn(xo+ch*sC, ko+ch*pl.kStrides[0])
+								ph.aK, ph.bK = append(ph.aK, xo+ch), append(ph.bK, ko+ch*pl.kStrides[0])
 							}
 						} else {
-							fn(xo, ko)
+							ph.aK, ph.bK = append(ph.aK, xo+chOuter*sC), append(ph.bK, ko+chOuter*pl.kStrides[0])
 						}
 					}
 				}
 			}
-			nk := len(a0.taps[i]) * len(a1.taps[j]) * c
-			aK, bK := make([]int, 0, nk), make([]int, 0, nk)
-			if hasRunsKernel && pl.o >= 16 {
-				// Read in place by kernelRuns6x32: channels innermost in K when they are contiguous in the input
-				// (runs of a kernel row's taps × channels), else outermost (runs of output positions).
-				if sC == 1 {
-					taps(false, func(xo, ko int) { aK, bK = append(aK, xo), append(bK, ko) })
-				} else {
-					for ch := range c {
-						taps(true, func(xo, ko int) {
-							aK, bK = append(aK, xo+ch*sC), append(bK, ko+ch*pl.kStrides[0])
-						})
-					}
-				}
-				// Rows in the output's memory order: for a kernel gradient, consecutive channels (one cache line
-				// of the input per step of K) rather than consecutive taps.
-				rows, yOffs := make([]int, 0, pl.batch*nq0*nq1), make([]int, 0, pl.batch*nq0*nq1)
-				pl.walkOutput(nq0, nq1, func(b, q0, q1 int) {
-					rows, yOffs = append(rows, rowOf(b, q0, q1)), append(yOffs, yOf(b, q0, q1))
-				})
-				implicitGemm(y, yOffs, pl.yStrides[1], xp.s, rows, aK, k, bK, cols)
-				continue
-			}
-			// Packed GEMM (or, for one output channel, dot products along the runs of K): channels innermost in K
-			// when they are contiguous in the input, else outermost (the positions of one channel are nearby).
-			if sC == 1 {
-				taps(false, func(xo, ko int) { aK, bK = append(aK, xo), append(bK, ko) })
-			} else {
-				for ch := range c {
-					taps(true, func(xo, ko int) {
-						aK, bK = append(aK, xo+ch*sC), append(bK, ko+ch*pl.kStrides[0])
-					})
-				}
-			}
-			bOp := Operand{Data: k, Batch: []int{0}, Rows: cols, K: bK}
-			rows := make([]int, 0, pl.batch*nq0*nq1)
-			if pl.direct {
-				rows = pl.rowsInOutputOrder(rows, rowOf)
-				Gemm(y, Operand{Data: xp.s, Batch: []int{0}, Rows: rows, K: aK}, bOp)
-				continue
-			}
-			yOffs := make([]int, 0, cap(rows))
-			for b := range pl.batch {
-				for q0 := range nq0 {
-					for q1 := range nq1 {
-						rows, yOffs = append(rows, rowOf(b, q0, q1)), append(yOffs, yOf(b, q0, q1))
-					}
-				}
-			}
-			tmp := getFloats(len(rows) * pl.o)
-			Gemm(tmp.s, Operand{Data: xp.s, Batch: []int{0}, Rows: rows, K: aK}, bOp)
-			oStride := pl.yStrides[1]
-			parallelFor(numWorkersMem(len(tmp.s)), ceilDiv(len(rows), 256), func(ch int) {
-				for r := ch * 256; r < min(len(rows), (ch+1)*256); r++ {
-					src, base := tmp.s[r*pl.o:(r+1)*pl.o], yOffs[r]
-					if oStride == 1 {
-						copy(y[base:base+pl.o], src)
-						continue
-					}
-					for o, v := range src {
-						y[base+o*oStride] = v
-					}
-				}
+			// Rows in the output's memory order: for a kernel gradient, consecutive channels (one cache line of
+			// the input per step of K) rather than consecutive taps.
+			n := pl.batch * nq0 * nq1
+			ph.rows, ph.yOffs = make([]int, 0, n), make([]int, 0, n)
+			pl.walkOutput(nq0, nq1, func(b, q0, q1 int) {
+				ph.rows, ph.yOffs = append(ph.rows, rowOf(b, q0, q1)), append(ph.yOffs, yOf(b, q0, q1))
 			})
-			putFloats(tmp)
+			if hasRunsKernel && pl.o >= 16 {
+				ph.ig = newIgemmPlan(pl.yStrides[1], ph.rows, ph.aK, kSize, ph.bK, cols)
+				continue
+			}
+			// Packed GEMM (or, for one output channel, dot products along the runs of K).
+			ph.bOp = Operand{Batch: []int{0}, Rows: cols, K: ph.bK}
+			ph.direct = pl.direct
 		}
 	}
 }
 
-// rowsInOutputOrder appends the single phase's input row offsets in the order of the output's memory layout
-// (batch and spatial axes; the channels are last), so row r of the GEMM result is at y[r*o].
-func (pl *convPlan) rowsInOutputOrder(rows []int, rowOf func(b, q0, q1 int) int) []int {
-	pl.walkOutput(pl.ax[0].out, pl.ax[1].out, func(b, q0, q1 int) { rows = append(rows, rowOf(b, q0, q1)) })
-	return rows
+// run computes the convolution of x with k into y.
+func (pl *convPlan) run(y, x, k []float32) {
+	// Zero-padded copy of the input in its own axis order.
+	xp := getFloats(pl.batch * pl.c * pl.hp * pl.wp)
+	defer putFloats(xp)
+	pl.padInput(xp.s, x)
+	for _, ph := range pl.phases {
+		if ph.ig != nil {
+			ph.ig.run(y, ph.yOffs, xp.s, k)
+			continue
+		}
+		bOp := ph.bOp
+		bOp.Data = k
+		aOp := Operand{Data: xp.s, Batch: []int{0}, Rows: ph.rows, K: ph.aK}
+		if ph.direct {
+			Gemm(y, aOp, bOp)
+			continue
+		}
+		tmp := getFloats(len(ph.rows) * pl.o)
+		Gemm(tmp.s, aOp, bOp)
+		oStride := pl.yStrides[1]
+		parallelFor(numWorkersMem(len(tmp.s)), ceilDiv(len(ph.rows), 256), func(ch int) {
+			for r := ch * 256; r < min(len(ph.rows), (ch+1)*256); r++ {
+				src, base := tmp.s[r*pl.o:(r+1)*pl.o], ph.yOffs[r]
+				if oStride == 1 {
+					copy(y[base:base+pl.o], src)
+					continue
+				}
+				for o, v := range src {
+					y[base+o*oStride] = v
+				}
+			}
+		})
+		putFloats(tmp)
+	}
 }
 
 // walkOutput calls fn for every (batch, q0, q1) of a phase with nq0 × nq1 positions, in the order of the output's
@@ -303,22 +333,34 @@ func (pl *convPlan) walkOutput(nq0, nq1 int, fn func(b, q0, q1 int)) {
 	}
 }
 
-// padInput copies x into xp with zero borders on the spatial axes, keeping x's axis order, and returns xp's
-// strides of the batch, channel and two spatial axes. Along the axes inside the innermost spatial one (contiguous
-// in both) whole runs are copied.
-func (pl *convPlan) padInput(xp, x []float32) (sB, sC, sH, sW int) {
-	a := [2]*convAxis{&pl.ax[0], &pl.ax[1]}
-	// Logical axes (0 batch, 1 channel, 2 and 3 spatial) sorted by their stride in x: memory order.
+// memOrder returns the logical axes (0 batch, 1 channel, 2 and 3 spatial) sorted by their stride in x.
+func (pl *convPlan) memOrder() []int {
 	order := []int{0, 1, 2, 3}
-	slices.SortFunc(order, func(i, j int) int { return pl.xStrides[j] - pl.xStrides[i] })
-	dims := [4]int{pl.batch, pl.c, a[0].n, a[1].n}
+	slices.SortStableFunc(order, func(i, j int) int { return pl.xStrides[j] - pl.xStrides[i] })
+	return order
+}
+
+// padStrides returns the padded input's strides of the batch, channel and two spatial axes (x's axis order).
+func (pl *convPlan) padStrides() [4]int {
+	order := pl.memOrder()
 	pdims := [4]int{pl.batch, pl.c, pl.hp, pl.wp}
-	var ps [4]int // xp strides per logical axis
+	var ps [4]int
 	st := 1
 	for m := 3; m >= 0; m-- {
 		ps[order[m]] = st
 		st *= pdims[order[m]]
 	}
+	return ps
+}
+
+// padInput copies x into xp with zero borders on the spatial axes, keeping x's axis order (strides padStrides).
+// Along the axes inside the innermost spatial one (contiguous in both) whole runs are copied.
+func (pl *convPlan) padInput(xp, x []float32) {
+	a := [2]*convAxis{&pl.ax[0], &pl.ax[1]}
+	order := pl.memOrder()
+	dims := [4]int{pl.batch, pl.c, a[0].n, a[1].n}
+	pdims := [4]int{pl.batch, pl.c, pl.hp, pl.wp}
+	ps := pl.xpStrides
 	// inner: the memory position of the innermost spatial axis; everything after it is copied as one block.
 	inner := 3
 	for order[inner] < 2 {
@@ -369,17 +411,62 @@ func (pl *convPlan) padInput(xp, x []float32) (sB, sC, sH, sW int) {
 			clear(dst[lo+run:])
 		}
 	})
-	return ps[0], ps[1], ps[2], ps[3]
 }
 
-// implicitGemm computes y[yOffs[i] + j*oStride] = Σ_t a[rows[i] + aK[t]]·b[bK[t] + cols[j]] with
-// kernelRuns6x32, reading A in place (rows of 6, along runs of K where aK and bK advance by constant strides: a
-// kernel row's taps × channels, or an image row of output positions) and B in place when its columns are
-// contiguous in whole panels of 32, else from a packed copy. Short contractions are split over tiles of 6 rows; long
-// ones (a kernel gradient: few rows, K = every output position) over K, in cache-sized blocks, into private
-// accumulators that are summed at the end.
-func implicitGemm(y []float32, yOffs []int, oStride int, a []float32, rows, aK []int, b []float32, bK, cols []int) {
-	m, kk, n := len(rows), len(aK), len(cols)
+// igemmPlan computes y[yOffs[i] + j*oStride] = Σ_t a[rows[i] + aK[t]]·b[bK[t] + cols[j]] with kernelRuns6x32,
+// reading A in place (rows of 6, along runs of K where aK and bK advance by constant strides: a kernel row's taps ×
+// channels, or an image row of output positions) and B in place when its columns are contiguous in whole panels of
+// 32, else from a packed copy. Short contractions are split over tiles of 6 rows; long ones (a kernel gradient: few
+// rows, K = every output position) over K too, in cache-sized blocks, into private accumulators summed at the end.
+type igemmPlan struct {
+	oStride, m, kk, n, nPanels int
+	rows, bK, cols             []int
+	aStride, bStride           int
+	starts                     []int   // run start indices, then kk
+	runs                       []int32 // (A offset, B offset, length) per run
+	inPlace                    bool
+	aLo, aHi                   int // extent of the A offsets read (rows + aK)
+}
+
+func newIgemmPlan(oStride int, rows, aK []int, bLen int, bK, cols []int) *igemmPlan {
+	const w = 2 * nr
+	g := &igemmPlan{oStride: oStride, m: len(rows), kk: len(aK), n: len(cols), rows: rows, bK: bK, cols: cols}
+	g.nPanels = ceilDiv(g.n, w)
+	if g.m == 0 || g.n == 0 || g.kk == 0 {
+		return g
+	}
+	// Runs of K with constant strides (taken from the first two entries).
+	g.aStride, g.bStride = 1, 1
+	if g.kk > 1 {
+		g.aStride, g.bStride = aK[1]-aK[0], bK[1]-bK[0]
+	}
+	for t := range g.kk {
+		if t == 0 || aK[t]-aK[t-1] != g.aStride || bK[t]-bK[t-1] != g.bStride {
+			g.starts = append(g.starts, t)
+		}
+	}
+	g.starts = append(g.starts, g.kk)
+	// B in place needs whole panels of contiguous columns inside b.
+	g.inPlace = g.n%w == 0 && slices.Equal(cols, iotaFrom(cols[0], g.n)) && slices.Min(bK)+cols[0] >= 0 &&
+		slices.Max(bK)+cols[g.n-1] < bLen
+	if !g.inPlace {
+		g.bStride = w
+	}
+	for r := 0; r+1 < len(g.starts); r++ {
+		t0 := g.starts[r]
+		bo := bK[t0]
+		if !g.inPlace {
+			bo = t0 * w
+		}
+		g.runs = append(g.runs, int32(aK[t0]), int32(bo), int32(g.starts[r+1]-t0))
+	}
+	g.aLo, g.aHi = slices.Min(rows)+slices.Min(aK), slices.Max(rows)+slices.Max(aK)
+	return g
+}
+
+func (g *igemmPlan) run(y []float32, yOffs []int, a, b []float32) {
+	const w = 2 * nr
+	m, kk, n, nPanels, rows, oStride := g.m, g.kk, g.n, g.nPanels, g.rows, g.oStride
 	if m == 0 || n == 0 {
 		return
 	}
@@ -391,60 +478,31 @@ func implicitGemm(y []float32, yOffs []int, oStride int, a []float32, rows, aK [
 		}
 		return
 	}
-	const w = 2 * nr
-	nPanels := ceilDiv(n, w)
-	// Runs of K with constant strides (taken from the first two entries).
-	aStride, bStride := 1, 1
-	if kk > 1 {
-		aStride, bStride = aK[1]-aK[0], bK[1]-bK[0]
-	}
-	var starts []int // run start indices, then kk
-	for t := range kk {
-		if t == 0 || aK[t]-aK[t-1] != aStride || bK[t]-bK[t-1] != bStride {
-			starts = append(starts, t)
-		}
-	}
-	starts = append(starts, kk)
-	// B in place needs whole panels of contiguous columns inside b.
-	inPlace := n%w == 0 && slices.Equal(cols, iotaFrom(cols[0], n))
-	if inPlace {
-		bLo, bHi := slices.Min(bK)+cols[0], slices.Max(bK)+cols[n-1]
-		inPlace = bLo >= 0 && bHi < len(b)
+	// Every address the kernel reads must be inside a and b (the assembly does no bounds checks).
+	if g.aLo < 0 || g.aHi >= len(a) {
+		panic(fmt.Sprintf("fastcpu: implicit GEMM reads a[%d..%d] of %d", g.aLo, g.aHi, len(a)))
 	}
 	var bData []float32
-	var bp *floats
-	if inPlace {
-		bData = b[cols[0]:]
+	if g.inPlace {
+		bData = b[g.cols[0]:]
 	} else {
-		bp = getFloats(nPanels * kk * w)
+		bp := getFloats(nPanels * kk * w)
 		defer putFloats(bp)
 		for p := range nPanels {
 			panel := bp.s[p*kk*w : (p+1)*kk*w]
-			for t, bo := range bK {
+			for t, bo := range g.bK {
 				d := panel[t*w : (t+1)*w]
 				for q := range w {
 					d[q] = 0
 					if j := p*w + q; j < n {
-						d[q] = b[bo+cols[j]]
+						d[q] = b[bo+g.cols[j]]
 					}
 				}
 			}
 		}
-		bData, bStride = bp.s, w
+		bData = bp.s
 	}
-	runs := make([]int32, 0, 3*(len(starts)-1))
-	for r := 0; r+1 < len(starts); r++ {
-		t0 := starts[r]
-		bo := bK[t0]
-		if !inPlace {
-			bo = t0 * w
-		}
-		runs = append(runs, int32(aK[t0]), int32(bo), int32(starts[r+1]-t0))
-	}
-	// Every address the kernel reads must be inside a (the assembly does no bounds checks); B was checked above.
-	if lo, hi := slices.Min(rows)+slices.Min(aK), slices.Max(rows)+slices.Max(aK); lo < 0 || hi >= len(a) {
-		panic(fmt.Sprintf("fastcpu: implicit GEMM reads a[%d..%d] of %d", lo, hi, len(a)))
-	}
+	runs, starts, aStride, bStride, inPlace := g.runs, g.starts, g.aStride, g.bStride, g.inPlace
 	panelOf := func(p int) *float32 {
 		if inPlace {
 			return &bData[p*w]

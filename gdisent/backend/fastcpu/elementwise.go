@@ -14,6 +14,8 @@ var binaryOps = map[backends.OpType]func(dst, a, b []float32, sa, sb int){
 	backends.OpTypeSub: rowSub,
 	backends.OpTypeMul: rowMul,
 	backends.OpTypeDiv: rowDiv,
+	backends.OpTypeMax: rowMax,
+	backends.OpTypeMin: rowMin,
 }
 
 // broadcastStrides returns, for an operand of dims broadcast (same rank, 1 → n) to out, its per-axis strides

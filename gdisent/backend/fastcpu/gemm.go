@@ -2,6 +2,7 @@ package fastcpu
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 )
 
@@ -384,17 +385,47 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // floats is a pooled scratch slice.
 type floats struct{ s []float32 }
 
-var floatsPool sync.Pool
+// The scratch pool keeps free slices by capacity class (powers of two) across garbage collections, unlike a
+// sync.Pool: a large buffer dropped at every GC comes back as fresh pages to fault in and zero (tens of ms for a
+// convolution's padded input). It holds at most maxPooled bytes; beyond that, returned slices are left to the GC.
+const maxPooled = 512 << 20
+
+var (
+	poolMu     sync.Mutex
+	poolFree   [48][]*floats
+	pooledSize int
+)
+
+func sizeClass(n int) int { return bits.Len(uint(max(n, 1) - 1)) }
 
 func getFloats(n int) *floats {
-	if f, ok := floatsPool.Get().(*floats); ok && cap(f.s) >= n {
+	c := sizeClass(n)
+	poolMu.Lock()
+	if l := len(poolFree[c]); l > 0 {
+		f := poolFree[c][l-1]
+		poolFree[c] = poolFree[c][:l-1]
+		pooledSize -= 4 * cap(f.s)
+		poolMu.Unlock()
 		f.s = f.s[:n]
 		return f
 	}
-	return &floats{s: make([]float32, n)}
+	poolMu.Unlock()
+	return &floats{s: make([]float32, n, 1<<c)}
 }
 
-func putFloats(f *floats) { floatsPool.Put(f) }
+func putFloats(f *floats) {
+	c := sizeClass(cap(f.s))
+	if cap(f.s) != 1<<c {
+		return // not from getFloats
+	}
+	poolMu.Lock()
+	defer poolMu.Unlock()
+	if pooledSize+4*cap(f.s) > maxPooled {
+		return
+	}
+	pooledSize += 4 * cap(f.s)
+	poolFree[c] = append(poolFree[c], f)
+}
 
 // kernelGo is the portable micro-kernel: c[r*ldc+q] (+)= Σ_t a[t*mr+r]·b[t*nr+q] for the mr×nr tile.
 func kernelGo(k int, a, b, c []float32, ldc int, accumulate bool) {

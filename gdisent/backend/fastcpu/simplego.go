@@ -118,6 +118,7 @@ func init() {
 	install(backends.OpTypeSlice, execSlice)
 	install(backends.OpTypeSign, execSign)
 	install(backends.OpTypeConvGeneral, execConvGeneral)
+	install(backends.OpTypeBroadcastInDim, execBroadcastInDim)
 	for op := range binaryOps {
 		install(op, execBinary)
 	}
@@ -164,7 +165,8 @@ func checkLayouts() (err error) {
 	}
 	for _, op := range []backends.OpType{backends.OpTypeDotGeneral, backends.OpTypeGather, backends.OpTypeScatterSum,
 		backends.OpTypeTranspose, backends.OpTypeReduceSum, backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul,
-		backends.OpTypeDiv, backends.OpTypeWhere, backends.OpTypeSign, backends.OpTypeSlice, backends.OpTypeConvGeneral} {
+		backends.OpTypeDiv, backends.OpTypeWhere, backends.OpTypeSign, backends.OpTypeSlice, backends.OpTypeConvGeneral,
+		backends.OpTypeBroadcastInDim, backends.OpTypeMax, backends.OpTypeMin} {
 		if nodeExecutors[op] == nil {
 			return fmt.Errorf("SimpleGo has no executor for %s", op)
 		}

@@ -301,3 +301,20 @@ func TestOpTimer(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadcastMaxMinMatchStock checks BroadcastInDim (scalar, leading, middle and trailing axes, bool and float
+// operands) and the broadcasting Max and Min.
+func TestBroadcastMaxMinMatchStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, c := range []struct{ a, out []int }{
+		{[]int{}, []int{3, 4, 5}}, {[]int{1, 1, 1, 6}, []int{4, 5, 3, 6}}, {[]int{4, 1}, []int{4, 300}},
+		{[]int{1, 5, 1}, []int{7, 5, 9}}, {[]int{3, 4}, []int{3, 4}},
+	} {
+		compareToStock(t, fmt.Sprintf("broadcast %v -> %v", c.a, c.out), func(in []*Node) []*Node {
+			b := BroadcastToDims(in[0], c.out...)
+			mask := ConvertDType(BroadcastToDims(GreaterThan(in[0], ScalarZero(in[0].Graph(), in[0].DType())), c.out...), in[0].DType())
+			full := Const(in[0].Graph(), randTensor(r, c.out...))
+			return []*Node{b, mask, Max(full, b), Min(b, full), Max(full, ScalarZero(full.Graph(), full.DType()))}
+		}, []backends.OpType{backends.OpTypeBroadcastInDim, backends.OpTypeMax, backends.OpTypeMin}, randTensor(r, c.a...))
+	}
+}
