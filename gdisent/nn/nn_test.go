@@ -396,6 +396,11 @@ func TestMaxMinWhereGradients(t *testing.T) {
 		"relu/leaky relu": func(x, k *Node) *Node {
 			return Add(Tanh(Mul(activations.Relu(Sub(x, k)), k)), Square(activations.LeakyReluWithAlpha(Mul(x, k), 0.2)))
 		},
+		"leaky relu whose scaled branch is used again": func(x, k *Node) *Node {
+			xk := Mul(x, k)
+			scaled := MulScalar(xk, 0.3)
+			return Add(Tanh(Where(GreaterOrEqual(xk, ScalarZero(x.Graph(), x.DType())), xk, scaled)), Square(scaled))
+		},
 	}
 	for name, f := range fns {
 		loss := func(x, k *Node) *Node { return ReduceAllSum(Mul(f(x, k), Const(x.Graph(), tensorOf(w, dims)))) }

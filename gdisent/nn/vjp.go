@@ -12,8 +12,8 @@ import (
 // against a materialised tensor of zeros. On the CPU these elementwise passes cost as much as the convolutions of a
 // small network. This package re-registers the two VJPs (graph.VJPRegistration, which GoMLX documents as
 // replaceable) with the same values built from fewer ops: Max routes v by one GreaterOrEqual mask (ties go to the
-// first operand, as in GoMLX), and both select against a scalar zero. Inputs with a broadcast shape keep GoMLX's
-// original VJP. The only difference is for non-finite inputs of Max/Min (e.g. a NaN operand), where GoMLX's
+// first operand, as in GoMLX), both select against a scalar zero, and a LeakyReLU-shaped Where(c, x, a·x) sends x
+// its whole gradient v·(c ? 1 : a) in one product. Inputs with a broadcast shape keep GoMLX's original VJP. The only difference is for non-finite inputs of Max/Min (e.g. a NaN operand), where GoMLX's
 // gradient is NaN and this one is v or 0.
 
 func init() {
@@ -44,7 +44,13 @@ func init() {
 		if len(v) != 1 || !sameShapes(node, in...) {
 			return origWhere(node, v, outputShape)
 		}
-		zero := ScalarZero(node.Graph(), v[0].DType())
+		g := node.Graph()
+		zero := ScalarZero(g, v[0].DType())
+		if a := scaledBy(in[2], in[1]); a != nil {
+			// LeakyReLU-like Where(c, x, a·x) with a constant scalar a: x's whole gradient v·(c ? 1 : a) in one
+			// product; the a·x branch gets none of it (its only other input is the constant).
+			return []*Node{nil, Mul(v[0], Where(in[0], ScalarOne(g, v[0].DType()), a)), nil}
+		}
 		return []*Node{nil, Where(in[0], v[0], zero), Where(in[0], zero, v[0])}
 	}
 }
@@ -57,4 +63,18 @@ func sameShapes(node *Node, in ...*Node) bool {
 		}
 	}
 	return true
+}
+
+// scaledBy returns the constant scalar a when m is Mul(x, a) or Mul(a, x), else nil.
+func scaledBy(m, x *Node) *Node {
+	if m.Type() != NodeTypeMul {
+		return nil
+	}
+	in := m.Inputs()
+	for i := range 2 {
+		if in[i] == x && in[1-i].Type() == NodeTypeConstant && in[1-i].Shape().IsScalar() {
+			return in[1-i]
+		}
+	}
+	return nil
 }
