@@ -29,11 +29,12 @@ type convData struct {
 }
 
 // execConvGeneral computes float32 2D ConvGeneral ops (any axis layout, strides, paddings — negative ones too —,
-// input and kernel dilations; no grouping) as implicit GEMMs: the input is copied once into a zero-padded
-// [batch, H, W, C] buffer and the GEMM packing reads the patches straight from it, so the im2col patch matrix is
-// never materialised. Input dilation (the transposed convolution, the input gradient of a strided convolution) is
-// split into phases (sub-pixel decomposition): the output positions of one phase see a fixed subset of the kernel
-// taps, so no multiplications by inserted zeros are done.
+// input and kernel dilations; no grouping) as implicit GEMMs: the input is copied once into a zero-padded buffer
+// (in its own axis order) and the GEMM reads the patches straight from it — in place with kernelRuns6x32 on
+// AVX-512 (igemmPlan), else through the packing of Gemm — so the im2col patch matrix is never materialised. Input
+// dilation (the transposed convolution, the input gradient of a strided convolution) is split into phases
+// (sub-pixel decomposition, Shi et al. 2016): the output positions of one phase see a fixed subset of the kernel
+// taps, so no multiplications by inserted zeros are done. The plan and its index tables are built once per node.
 //
 // With y the output, x the input, K the kernel, per spatial axis stride s, padding lo, input dilation id and kernel
 // dilation kd: y[b, o, y1, y2] = Σ x[b, c, u1/id1, u2/id2]·K[c, o, t1, t2] over c, t1, t2 with
