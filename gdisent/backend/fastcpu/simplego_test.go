@@ -194,6 +194,7 @@ func TestBinaryAndReduceMatchStock(t *testing.T) {
 	for _, c := range []struct{ a, b []int }{
 		{[]int{4, 5, 3}, []int{4, 5, 3}}, {[]int{4, 1, 3}, []int{1, 5, 3}}, {[]int{4, 5, 3}, []int{}},
 		{[]int{}, []int{2, 3}}, {[]int{3, 1, 1, 1}, []int{3, 2, 2, 8}}, {[]int{1, 1, 8}, []int{6, 7, 1}},
+		{[]int{64, 9, 9, 32}, []int{1, 1, 1, 32}}, {[]int{1, 1, 1, 32}, []int{64, 9, 9, 32}},
 	} {
 		compareToStock(t, fmt.Sprintf("binary %v %v", c.a, c.b), func(in []*Node) []*Node {
 			a, b := in[0], in[1]
@@ -207,7 +208,7 @@ func TestBinaryAndReduceMatchStock(t *testing.T) {
 		}, []backends.OpType{backends.OpTypeReduceSum}, randTensor(r, 6, 5, 1, 7))
 	}
 	// Large enough to run in parallel with private accumulators (outermost axis reduced) and split by rows.
-	for _, axes := range [][]int{{0, 1}, {1, 2}} {
+	for _, axes := range [][]int{{0, 1}, {1, 2}, {0, 1, 2}} {
 		compareToStock(t, fmt.Sprintf("ReduceSum big %v", axes), func(in []*Node) []*Node {
 			return []*Node{ReduceSum(in[0], axes...)}
 		}, []backends.OpType{backends.OpTypeReduceSum}, randTensor(r, 128, 32, 300))
@@ -243,8 +244,9 @@ func TestWhereSignMatchStock(t *testing.T) {
 		v := in[0]
 		pos := GreaterOrEqual(v, ZerosLike(v))
 		zero := ScalarZero(v.Graph(), v.DType())
+		one := ScalarOne(v.Graph(), v.DType())
 		return []*Node{Sign(v), Where(pos, v, MulScalar(v, 0.2)), Where(pos, v, zero), Where(pos, zero, v),
-			Where(pos, OnesLike(v), zero)}
+			Where(pos, OnesLike(v), zero), Where(pos, one, Scalar(v.Graph(), v.DType(), 0.2))}
 	}, []backends.OpType{backends.OpTypeWhere, backends.OpTypeSign}, xt)
 }
 
