@@ -122,6 +122,12 @@ func init() {
 	for op := range binaryOps {
 		install(op, execBinary)
 	}
+	for op := range unaryOps {
+		install(op, execUnary)
+	}
+	for op := range compareOps {
+		install(op, execCompare)
+	}
 	Installed = true
 }
 
@@ -163,10 +169,15 @@ func checkLayouts() (err error) {
 			return fmt.Errorf("unexpected executor priority %d for %s", nodeExecutorsPriority[op], op)
 		}
 	}
-	for _, op := range []backends.OpType{backends.OpTypeDotGeneral, backends.OpTypeGather, backends.OpTypeScatterSum,
-		backends.OpTypeTranspose, backends.OpTypeReduceSum, backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul,
-		backends.OpTypeDiv, backends.OpTypeWhere, backends.OpTypeSign, backends.OpTypeSlice, backends.OpTypeConvGeneral,
-		backends.OpTypeBroadcastInDim, backends.OpTypeMax, backends.OpTypeMin} {
+	needed := []backends.OpType{backends.OpTypeDotGeneral, backends.OpTypeGather, backends.OpTypeScatterSum,
+		backends.OpTypeTranspose, backends.OpTypeReduceSum, backends.OpTypeWhere, backends.OpTypeSign,
+		backends.OpTypeSlice, backends.OpTypeConvGeneral, backends.OpTypeBroadcastInDim}
+	for _, table := range []map[backends.OpType]bool{keys(binaryOps), keys(unaryOps), keys(compareOps)} {
+		for op := range table {
+			needed = append(needed, op)
+		}
+	}
+	for _, op := range needed {
 		if nodeExecutors[op] == nil {
 			return fmt.Errorf("SimpleGo has no executor for %s", op)
 		}
@@ -399,4 +410,12 @@ func execDotGeneral(be *simplego.Backend, node *simplego.Node, in []*simplego.Bu
 	fastCalls[op].Add(1)
 	matmulFlops.Add(int64(2 * p.batchSize * p.lhsCrossSize * p.rhsCrossSize * p.contractingSize))
 	return out, nil
+}
+
+func keys[V any](m map[backends.OpType]V) map[backends.OpType]bool {
+	out := make(map[backends.OpType]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }

@@ -320,3 +320,28 @@ func TestBroadcastMaxMinMatchStock(t *testing.T) {
 		}, []backends.OpType{backends.OpTypeBroadcastInDim, backends.OpTypeMax, backends.OpTypeMin}, randTensor(r, c.a...))
 	}
 }
+
+// TestUnaryCompareMatchStock checks the parallel unary ops (bit-identical to stock) and the comparisons against
+// full-shape and scalar operands.
+func TestUnaryCompareMatchStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	x := randFloats(r, 4*20000)
+	for i := 0; i < len(x); i += 5 {
+		x[i] = 0
+	}
+	xt := tensors.FromFlatDataAndDimensions(x, 4, 20000)
+	compareToStock(t, "unary", func(in []*Node) []*Node {
+		v := in[0]
+		a := Abs(v)
+		return []*Node{Neg(v), a, Sqrt(a), Exp(v), Log(AddScalar(a, 1e-3)), Log1p(a), Tanh(v), Sigmoid(v)}
+	}, []backends.OpType{backends.OpTypeNeg, backends.OpTypeAbs, backends.OpTypeSqrt, backends.OpTypeExp,
+		backends.OpTypeLog, backends.OpTypeLog1p, backends.OpTypeTanh, backends.OpTypeLogistic}, xt)
+	compareToStock(t, "compare", func(in []*Node) []*Node {
+		v, w := in[0], Neg(Square(in[0]))
+		z := ScalarZero(v.Graph(), v.DType())
+		f := func(b *Node) *Node { return ConvertDType(b, v.DType()) }
+		return []*Node{f(GreaterOrEqual(v, z)), f(GreaterOrEqual(v, w)), f(GreaterThan(z, v)), f(LessThan(v, w)),
+			f(LessOrEqual(v, z)), f(GreaterOrEqual(z, v))}
+	}, []backends.OpType{backends.OpTypeGreaterOrEqual, backends.OpTypeGreaterThan, backends.OpTypeLessThan,
+		backends.OpTypeLessOrEqual}, tensors.FromFlatDataAndDimensions(x, 4, 20000))
+}
