@@ -89,6 +89,7 @@ type convPhase struct {
 	rows, yOffs []int      // GEMM row offsets into the padded input, and their outputs
 	aK, bK      []int      // K offsets into the padded input and the kernel
 	ig          *igemmPlan // non-nil: computed by implicitGemm
+	dot         *dotPlan   // non-nil: one output channel, six dot products at a time
 	bOp         Operand    // else by Gemm, with this kernel operand (Data set at run time)
 	direct      bool       // Gemm writes the output directly (rows in output order)
 }
@@ -267,6 +268,12 @@ func (pl *convPlan) prepare(kd []int) {
 			pl.walkOutput(nq0, nq1, func(b, q0, q1 int) {
 				ph.rows, ph.yOffs = append(ph.rows, rowOf(b, q0, q1)), append(ph.yOffs, yOf(b, q0, q1))
 			})
+			if hasRunsKernel && pl.o == 1 {
+				if d := newDotPlan(ph.rows, ph.aK, ph.bK, cols[0]); d != nil {
+					ph.dot = d
+					continue
+				}
+			}
 			if hasRunsKernel && pl.o >= 16 {
 				ph.ig = newIgemmPlan(pl.yStrides[1], ph.rows, ph.aK, kSize, ph.bK, cols)
 				continue
@@ -287,6 +294,10 @@ func (pl *convPlan) run(y, x, k []float32) {
 	for _, ph := range pl.phases {
 		if ph.ig != nil {
 			ph.ig.run(y, ph.yOffs, xp.s, k)
+			continue
+		}
+		if ph.dot != nil {
+			ph.dot.run(y, ph.yOffs, xp.s, k)
 			continue
 		}
 		bOp := ph.bOp
@@ -617,4 +628,59 @@ func iotaFrom(start, n int) []int {
 		out[i] = start + i
 	}
 	return out
+}
+
+// dotPlan computes y[yOffs[i]] = Σ_t a[rows[i] + aK[t]]·b[bK[t] + col] (a convolution with one output channel)
+// with dotRuns6x1, reading A in place along contiguous runs of K whose lengths are multiples of 16.
+type dotPlan struct {
+	rows, bK []int
+	col      int
+	runs     []int32 // (A offset, length) per run
+	aLo, aHi int
+}
+
+func newDotPlan(rows, aK, bK []int, col int) *dotPlan {
+	if len(rows) == 0 || len(aK) == 0 {
+		return nil
+	}
+	d := &dotPlan{rows: rows, bK: bK, col: col}
+	starts := kRuns(aK)
+	for r := 0; r+1 < len(starts); r++ {
+		n := starts[r+1] - starts[r]
+		if n%16 != 0 {
+			return nil
+		}
+		d.runs = append(d.runs, int32(aK[starts[r]]), int32(n))
+	}
+	d.aLo, d.aHi = slices.Min(rows)+slices.Min(aK), slices.Max(rows)+slices.Max(aK)
+	return d
+}
+
+func (d *dotPlan) run(y []float32, yOffs []int, a, b []float32) {
+	if d.aLo < 0 || d.aHi >= len(a) {
+		panic(fmt.Sprintf("fastcpu: convolution reads a[%d..%d] of %d", d.aLo, d.aHi, len(a)))
+	}
+	x := getFloats(len(d.bK))
+	defer putFloats(x)
+	for t, bo := range d.bK {
+		x.s[t] = b[bo+d.col]
+	}
+	m := len(d.rows)
+	tiles := ceilDiv(m, mr)
+	const chunk = 64
+	parallelFor(numWorkers(2*m*len(d.bK)), ceilDiv(tiles, chunk), func(ch int) {
+		var ptrs [mr]uintptr
+		var out [mr]float32
+		for ti := ch * chunk; ti < min(tiles, (ch+1)*chunk); ti++ {
+			i0 := ti * mr
+			rEff := min(mr, m-i0)
+			for r := range mr {
+				ptrs[r] = uintptr(unsafe.Pointer(&a[d.rows[i0+min(r, rEff-1)]]))
+			}
+			dotRuns6x1(&d.runs[0], len(d.runs)/2, &ptrs, &x.s[0], &out)
+			for r := range rEff {
+				y[yOffs[i0+r]] = out[r]
+			}
+		}
+	})
 }

@@ -45,6 +45,8 @@ func TestConvGeneralMatchesStock(t *testing.T) {
 		{"kernel gradient, long K split over workers", []int{20, 32, 32, 3}, []int{20, 16, 16, 6}, kernelGrad, nil, [][2]int{{1, 1}, {1, 1}}, nil, []int{2, 2}},
 		{"kernel gradient, 32 output channels read in place", []int{20, 32, 32, 3}, []int{20, 16, 16, 32}, kernelGrad, nil, [][2]int{{1, 1}, {1, 1}}, nil, []int{2, 2}},
 		{"conv, 64 output channels read in place", []int{2, 12, 10, 8}, []int{4, 4, 8, 64}, nhwc, []int{2, 2}, [][2]int{{1, 1}, {1, 1}}, nil, nil},
+		{"one output channel (transposed conv to an image)", []int{3, 8, 8, 32}, []int{4, 4, 1, 32}, swappedKernel, nil, [][2]int{{2, 2}, {2, 2}}, []int{2, 2}, nil},
+		{"one output channel, 16 input channels", []int{2, 9, 7, 16}, []int{3, 3, 16, 1}, nhwc, []int{2, 1}, [][2]int{{1, 1}, {1, 1}}, nil, nil},
 		{"kernel gradient, negative padding", []int{2, 7, 6, 3}, []int{2, 3, 3, 2}, kernelGrad, nil, [][2]int{{0, -1}, {0, 0}}, nil, []int{2, 2}},
 		{"negative paddings", []int{2, 9, 9, 3}, []int{3, 3, 3, 2}, nhwc, []int{1, 2}, [][2]int{{-1, 2}, {1, -2}}, nil, nil},
 		{"both dilations, stride 2 with input dilation 3", []int{2, 5, 6, 2}, []int{3, 2, 2, 3}, nhwc, []int{2, 1}, [][2]int{{2, 1}, {0, 3}}, []int{3, 2}, []int{2, 1}},
