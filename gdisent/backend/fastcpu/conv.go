@@ -112,7 +112,6 @@ func cachedConvPlan(node *simplego.Node, p *convData, xd, kd, yd []int) (*convPl
 	if !ok {
 		return nil, false
 	}
-	pl.prepare(kd)
 	convPlansMu.Lock()
 	convPlans[key] = pl
 	convPlansMu.Unlock()
@@ -204,6 +203,7 @@ func newConvPlan(p *convData, xd, kd, yd []int) (*convPlan, bool) {
 		}
 	}
 	pl.direct = pl.ax[0].phases == 1 && pl.ax[1].phases == 1 && pl.yStrides[1] == 1
+	pl.prepare(kd)
 	return pl, true
 }
 
