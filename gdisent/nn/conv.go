@@ -18,6 +18,7 @@ package nn
 import (
 	"strings"
 
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -29,20 +30,23 @@ import (
 
 func panicf(format string, args ...any) { panic(errors.Errorf(format, args...)) }
 
-// forceIm2col makes Conv2D and ConvTranspose2D use the im2col path for every geometry (tests).
-var forceIm2col = false
+// convPath overrides the choice of useConvGeneral in tests: "im2col", "convgeneral", or "" (automatic).
+var convPath = ""
 
-// useConvGeneral reports whether g's backend should compute convolutions as ConvGeneral ops: every backend except
-// SimpleGo without gdisent's CPU kernels (e.g. $GDISENT_NO_KERNELS=1), whose own ConvGeneral is a naive loop much
-// slower than im2col on its Gather and DotGeneral.
-func useConvGeneral(g *Graph) bool {
-	if forceIm2col {
+// useConvGeneral reports whether convolutions of x should be ConvGeneral ops: on every backend except SimpleGo,
+// where only float32 with gdisent's CPU kernels installed is fast (SimpleGo's own ConvGeneral, used for other
+// dtypes and with $GDISENT_NO_KERNELS=1, is a naive loop much slower than im2col on its Gather and DotGeneral).
+func useConvGeneral(x *Node) bool {
+	switch convPath {
+	case "im2col":
 		return false
-	}
-	if fastcpu.Installed {
+	case "convgeneral":
 		return true
 	}
-	return !strings.Contains(strings.ToLower(g.Backend().Name()), "simplego")
+	if !strings.Contains(strings.ToLower(x.Graph().Backend().Name()), "simplego") {
+		return true
+	}
+	return fastcpu.Installed && x.DType() == dtypes.Float32
 }
 
 // ConvBuilder configures a 2D convolution (Conv) or transposed convolution (ConvTranspose); call Done to build it.
@@ -178,7 +182,7 @@ func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 		axes[a] = convAxis(n, k, strides[a], paddings[a][0], out)
 		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = n, out, k, strides[a], paddings[a]
 	}
-	if g.supported() && useConvGeneral(x.Graph()) {
+	if g.supported() && useConvGeneral(x) {
 		return convF(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)
@@ -206,7 +210,7 @@ func ConvTranspose2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node 
 		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = out, n, k, strides[a], paddings[a]
 	}
 	g.swapped = true
-	if g.supported() && useConvGeneral(x.Graph()) {
+	if g.supported() && useConvGeneral(x) {
 		return convBI(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)

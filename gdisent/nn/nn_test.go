@@ -168,8 +168,8 @@ func convCases() []convCase {
 	return cases
 }
 
-// TestConvForward compares Conv2D / ConvTranspose2D with the naive loops.
-func TestConvForward(t *testing.T) {
+// testConvForward compares Conv2D / ConvTranspose2D with the naive loops.
+func testConvForward(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	xd := []int{2, 7, 6, 3}
 	for _, c := range convCases() {
@@ -223,8 +223,8 @@ func fdCheck(t *testing.T, name string, fn func(x, k *Node) *Node, inputs [2][]f
 	}
 }
 
-// TestConvGradients checks dL/dx and dL/dK against finite differences in float64 for L = Σ R·tanh(conv(x, K)).
-func TestConvGradients(t *testing.T) {
+// testConvGradients checks dL/dx and dL/dK against finite differences in float64 for L = Σ R·tanh(conv(x, K)).
+func testConvGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 3))
 	xd := []int{2, 7, 6, 2}
 	for _, c := range convCases() {
@@ -240,9 +240,9 @@ func TestConvGradients(t *testing.T) {
 	}
 }
 
-// TestConvSecondOrder checks the gradient of G = ||dL/dx||² wrt x and K (second order: Hessian penalty, unrolled
+// testConvSecondOrder checks the gradient of G = ||dL/dx||² wrt x and K (second order: Hessian penalty, unrolled
 // GANs) against finite differences of G, which itself is computed with first-order gradients.
-func TestConvSecondOrder(t *testing.T) {
+func testConvSecondOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 5))
 	xd := []int{2, 6, 6, 2}
 	for _, c := range []convCase{
@@ -356,8 +356,11 @@ func TestConvPathsAgreeFloat32(t *testing.T) {
 			return tensors.FromFlatDataAndDimensions(out, dims...)
 		}
 		run := func(im2col bool) [][]float32 {
-			forceIm2col = im2col
-			defer func() { forceIm2col = false }()
+			convPath = "convgeneral"
+			if im2col {
+				convPath = "im2col"
+			}
+			defer func() { convPath = "" }()
 			outs := MustExecOnceN(testBackend, fn, f32(x, xd), f32(k, kd))
 			res := make([][]float32, len(outs))
 			for i, o := range outs {
@@ -413,3 +416,24 @@ func TestMaxMinWhereGradients(t *testing.T) {
 		fdCheck(t, name+"/2nd-order", second, [2][]float64{x, k}, [2][]int{dims, dims}, 15, 1e-5, 1e-6)
 	}
 }
+
+// bothPaths runs a convolution test on the ConvGeneral path (exact VJPs registered in convgeneral.go) and on the
+// im2col path.
+func bothPaths(t *testing.T, test func(t *testing.T)) {
+	for _, path := range []string{"convgeneral", "im2col"} {
+		t.Run(path, func(t *testing.T) {
+			convPath = path
+			defer func() { convPath = "" }()
+			test(t)
+		})
+	}
+}
+
+// TestConvForward compares Conv2D / ConvTranspose2D with the naive loops, on both paths.
+func TestConvForward(t *testing.T) { bothPaths(t, testConvForward) }
+
+// TestConvGradients checks first-order gradients against finite differences, on both paths.
+func TestConvGradients(t *testing.T) { bothPaths(t, testConvGradients) }
+
+// TestConvSecondOrder checks second-order gradients against finite differences, on both paths.
+func TestConvSecondOrder(t *testing.T) { bothPaths(t, testConvSecondOrder) }
