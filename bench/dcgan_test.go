@@ -22,11 +22,16 @@ func benchStep(b *testing.B, newStep func() *Step) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0, flops0 := cpuTime(), fastcpu.MatmulFlops()
 	for b.Loop() {
 		if _, err := s.Run(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/1e6/float64(b.N), "cpu-ms/op")
+	perStep := float64(fastcpu.MatmulFlops()-flops0) / float64(b.N)
+	b.ReportMetric(perStep/1e9, "GFLOP/step")
+	b.ReportMetric(perStep*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // BenchmarkDCGAN64DStep times one discriminator training step (forward + backward + Adam, batch 64).

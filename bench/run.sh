@@ -1,69 +1,118 @@
 #!/usr/bin/env bash
-# Times one DCGAN-64 training step (D and G, batch 64) and a 1024³ matmul in Go (gdisent's backend.MustNew(),
-# i.e. purego + gdisent/backend/fastcpu) and in PyTorch on the same CPU, and prints a side-by-side table.
+# Times training steps of the models gdisent's notebooks train, in Go (backend.MustNew(): purego + fastcpu kernels)
+# and in PyTorch with the same architectures, batch and optimisers, on this CPU, and prints a side-by-side table.
+# Rows run one at a time, Go then PyTorch, so both sides of a row see about the same machine load; the 1-minute
+# load average is recorded before each row.
 #
-#   bench/run.sh           # Go (fast kernels) vs PyTorch
-#   bench/run.sh --stock   # also stock SimpleGo kernels (GDISENT_NO_KERNELS=1), adds about two minutes
+#   bench/run.sh            # all rows
+#   bench/run.sh VAE        # only rows whose name matches the (grep -E) pattern
 #
-# Environment: COUNT (Go benchmark repetitions, default 5), STEPS (steps per repetition, default 10),
-# TORCH_STEPS (timed PyTorch steps, default 15), PY (Debian python with python3-torch, default /usr/bin/python3).
-# Go figures are the median over COUNT repetitions of the mean step time; PyTorch's the median over TORCH_STEPS
-# steps after 3 warm-up steps. Both use the 2 cores (GOMAXPROCS default, torch.set_num_threads(2)).
+# Environment: COUNT (Go benchmark repetitions, default 3), STEPS (Go steps per repetition, default 3),
+# TORCH_STEPS (timed PyTorch steps, default 6, after 2 warm-up steps), PY (Debian python with python3-torch, default
+# /usr/bin/python3), TORCH_POLICIES (OpenMP wait policies PyTorch runs under, default "PASSIVE ACTIVE": the row
+# reports the faster median; spinning (ACTIVE) OpenMP threads help on a quiet machine and make PyTorch several
+# times slower on a loaded one).
+# Go figures are the median over COUNT repetitions of the mean step time (after 2 untimed warm-up steps that
+# compile the graphs); PyTorch's the median over TORCH_STEPS steps. Both use all cores (GOMAXPROCS default,
+# torch.set_num_threads(nproc)). GFLOP/step is the matrix-product work of a step as the Go graph computes it
+# (counted by the fast DotGeneral); both sides' GFLOP/s use it, as a fraction of the FMA peak measured at the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-COUNT=${COUNT:-5}
-STEPS=${STEPS:-10}
-TORCH_STEPS=${TORCH_STEPS:-15}
+COUNT=${COUNT:-3}
+STEPS=${STEPS:-3}
+TORCH_STEPS=${TORCH_STEPS:-6}
 PY=${PY:-/usr/bin/python3}
+TORCH_POLICIES=${TORCH_POLICIES:-PASSIVE ACTIVE}
+FILTER=${1:-.}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+load() { cut -d' ' -f1 /proc/loadavg; }
 
-echo "# $(date -u +%FT%TZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
-echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+echo "# $(date -u +%FT%TZ), $(nproc) CPUs ($cpu), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 go test -c -o "$tmp/bench.test" ./bench
-"$tmp/bench.test" -test.run '^$' -test.bench 'DCGAN64|Matmul1024' -test.benchtime "${STEPS}x" \
-	-test.count "$COUNT" >"$tmp/go.txt" 2>/dev/null
-if [[ ${1:-} == --stock ]]; then
-	GDISENT_NO_KERNELS=1 "$tmp/bench.test" -test.run '^$' -test.bench 'DCGAN64|Matmul1024' -test.benchtime 3x \
-		-test.count 3 >"$tmp/stock.txt" 2>/dev/null
-fi
-"$PY" bench/torch_dcgan.py --steps "$TORCH_STEPS" >"$tmp/torch.txt"
+"$tmp/bench.test" -test.run '^$' -test.bench '^BenchmarkFMAPeak$' -test.benchtime 1x >"$tmp/peak.txt" 2>/dev/null
+"$PY" -c 'import torch; print(f"# torch {torch.__version__}")'
+echo "# PyTorch under OMP_WAIT_POLICY in {$TORCH_POLICIES} (the faster median is reported); Go COUNT=$COUNT STEPS=$STEPS, TORCH_STEPS=$TORCH_STEPS"
+
+# label | Go benchmark pattern | Go steps per repetition | PyTorch script | PyTorch name
+rows=(
+	"matmul 1024³ f32|^BenchmarkMatmul1024\$|10|torch_dcgan.py|matmul1024"
+	"DCGAN-64 D step|^BenchmarkDCGAN64DStep\$|$((STEPS * 3))|torch_dcgan.py|D_step"
+	"DCGAN-64 G step|^BenchmarkDCGAN64GStep\$|$((STEPS * 3))|torch_dcgan.py|G_step"
+	"β-VAE step (quickstart)|^BenchmarkModels\$/^BetaVAE\$|$STEPS|torch_models.py|BetaVAE"
+	"FactorVAE step|^BenchmarkModels\$/^FactorVAE\$|$STEPS|torch_models.py|FactorVAE"
+	"InfoGAN MNIST, K=0|^BenchmarkModels\$/^InfoGANMNISTK0\$|$STEPS|torch_models.py|InfoGANMNISTK0"
+	"InfoGAN MNIST, K=5|^BenchmarkModels\$/^InfoGANMNISTK5\$|$STEPS|torch_models.py|InfoGANMNISTK5"
+	"InfoGAN-CR dSprites|^BenchmarkModels\$/^InfoGANCR\$|$STEPS|torch_models.py|InfoGANCR"
+)
+for row in "${rows[@]}"; do
+	IFS='|' read -r label gobench gosteps script tname <<<"$row"
+	grep -Eq -- "$FILTER" <<<"$label $tname" || continue
+	before=$(load)
+	"$tmp/bench.test" -test.run '^$' -test.bench "$gobench" -test.benchtime "${gosteps}x" -test.count "$COUNT" \
+		>"$tmp/go.txt" 2>/dev/null
+	best=""
+	for policy in $TORCH_POLICIES; do
+		line=$(OMP_WAIT_POLICY=$policy "$PY" "bench/$script" --only "$tname" --steps "$TORCH_STEPS" --warmup 2 \
+			--threads "$(nproc)" | grep -v '^#')
+		if [[ -z $best ]] || awk -v a="$(cut -d' ' -f2 <<<"$line")" -v b="$(cut -d' ' -f2 <<<"$best")" 'BEGIN{exit !(a < b)}'; then
+			best="$line $policy"
+		fi
+	done
+	after=$(load)
+	echo "$label|$before|$after|$(tr '\n' ' ' <"$tmp/go.txt")|$best" >>"$tmp/rows.txt"
+	echo "# done: $label (load $before -> $after)" >&2
+done
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-grep '^#' "$tmp/torch.txt" || true
 
 "$PY" - "$tmp" <<'PYEOF'
-import os, re, statistics, sys
+import re, statistics, sys
 
 tmp = sys.argv[1]
+peak = 0.0
+for line in open(f"{tmp}/peak.txt"):
+    m = re.search(r"([\d.]+) GFLOP/s\s", line + " ")
+    if line.startswith("BenchmarkFMAPeak") and m:
+        peak = float(m.group(1))
+print(f"# FMA peak (best single-core FMA rate × cores): {peak:.0f} GFLOP/s\n")
 
-def go_ms(path):
-    res = {}
-    if not os.path.exists(path):
-        return res
-    for line in open(path):
-        m = re.match(r"Benchmark(\w+?)(?:-\d+)?\s+\d+\s+(\d+(?:\.\d+)?) ns/op", line)
-        if m:
-            res.setdefault(m.group(1), []).append(float(m.group(2)) / 1e6)
-    return {k: statistics.median(v) for k, v in res.items()}
+def metric(chunk, unit):
+    m = re.search(r"([\d.]+) " + re.escape(unit) + r"(\s|$)", chunk)
+    return float(m.group(1)) if m else None
 
-fast, stock = go_ms(f"{tmp}/go.txt"), go_ms(f"{tmp}/stock.txt")
-torch = {}
-for line in open(f"{tmp}/torch.txt"):
-    if not line.startswith("#"):
-        name, med, lo, hi = line.split()
-        torch[name] = (float(med), float(lo), float(hi))
-
-rows = [("matmul 1024³ f32", "Matmul1024", "matmul1024"), ("D step (fwd+bwd+Adam)", "DCGAN64DStep", "D_step"),
-        ("G step (fwd+bwd+Adam)", "DCGAN64GStep", "G_step")]
-head = "| benchmark | Go purego+kernels (ms) |" + (" Go stock SimpleGo (ms) |" if stock else "") + \
-       " PyTorch median [min-max] (ms) | ratio Go/PyTorch |"
-print(head)
-print("|" + "---|" * (head.count("|") - 1))
-for label, g, t in rows:
-    tm, tlo, thi = torch[t]
-    line = f"| {label} | {fast[g]:.1f} |"
-    if stock:
-        line += f" {stock[g]:.1f} |"
-    line += f" {tm:.1f} [{tlo:.1f}-{thi:.1f}] | {fast[g] / tm:.2f}x |"
-    print(line)
+print("| model | Go (ms) | PyTorch median [min–max] (ms), OMP policy | Go / PyTorch | Go CPU ms | PyTorch CPU ms "
+      "| GFLOP/step | Go GFLOP/s (% peak) | PyTorch GFLOP/s (% peak) | load before → after |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for line in open(f"{tmp}/rows.txt"):
+    label, before, after, go, torch = line.rstrip("\n").split("|")
+    runs = re.split(r"(?=Benchmark)", go)
+    ms, cpu, flops, gfs = [], [], [], []
+    for r in runs:
+        m = re.match(r"Benchmark\S+\s+\d+\s+([\d.]+) ns/op", r)
+        if not m:
+            continue
+        ms.append(float(m.group(1)) / 1e6)
+        for lst, unit in ((cpu, "cpu-ms/op"), (flops, "GFLOP/step"), (gfs, "GFLOP/s")):
+            v = metric(r, unit)
+            if v is not None:
+                lst.append(v)
+    t = torch.split()
+    if not ms or len(t) < 4:
+        print(f"| {label} | (failed) | | | | | | | | {before} → {after} |")
+        continue
+    go_ms = statistics.median(ms)
+    tmed, tlo, thi = float(t[1]), float(t[2]), float(t[3])
+    tcpu = float(t[4]) if len(t) > 4 else float("nan")
+    policy = t[5] if len(t) > 5 else ""
+    if label.startswith("matmul"):
+        gf = 2 * 1024 ** 3 / 1e9
+    else:
+        gf = statistics.median(flops) if flops else float("nan")
+    go_gfs = gf / (go_ms / 1e3)
+    t_gfs = gf / (tmed / 1e3)
+    pct = lambda x: f"{x:.0f} ({100 * x / peak:.1f}%)" if peak else f"{x:.0f}"
+    gocpu = f"{statistics.median(cpu):.0f}" if cpu else "–"
+    print(f"| {label} | {go_ms:.1f} | {tmed:.1f} [{tlo:.1f}–{thi:.1f}], {policy.lower()} | {go_ms / tmed:.2f}x | {gocpu} | {tcpu:.0f} "
+          f"| {gf:.2f} | {pct(go_gfs)} | {pct(t_gfs)} | {before} → {after} |")
 PYEOF

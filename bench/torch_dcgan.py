@@ -3,8 +3,9 @@
 in PyTorch on the CPU, with the same architectures as bench/dcgan.go, plus a 1024^3 float32 matmul.
 
 Run with Debian's python3-torch (with libopenblas0-pthread installed): /usr/bin/python3 bench/torch_dcgan.py
-Prints one line per benchmark: "<name> <median ms> <min ms> <max ms>" (see run.sh). With --device cuda the
-networks and data live on the GPU and each timed step ends with torch.cuda.synchronize().
+Prints one line per benchmark: "<name> <median ms> <min ms> <max ms> <median CPU ms>" (see run.sh); --only NAME runs
+one benchmark. With --device cuda the networks and data live on the GPU and each timed step ends with
+torch.cuda.synchronize().
 """
 import argparse
 import os
@@ -42,13 +43,14 @@ def time_steps(step, warmup, steps, sync=lambda: None):
     for _ in range(warmup):
         step()
     sync()
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         sync()
         times.append((time.perf_counter() - t0) * 1e3)
-    return times
+        cpu.append((time.process_time() - c0) * 1e3)
+    return times, cpu
 
 
 def main():
@@ -57,6 +59,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help='"cpu" or "cuda" (or "cuda:N")')
+    ap.add_argument("--only", default="", help="run only this benchmark")
     args = ap.parse_args()
     dev = torch.device(args.device)
     if dev.type == "cuda" and not torch.cuda.is_available():
@@ -102,8 +105,10 @@ def main():
         blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
         print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, libblas.so.3 -> {blas}")
     for name, fn in (("matmul1024", matmul), ("D_step", d_step), ("G_step", g_step)):
-        ts = time_steps(fn, args.warmup, args.steps, sync)
-        print(f"{name} {statistics.median(ts):.2f} {min(ts):.2f} {max(ts):.2f}", flush=True)
+        if args.only and name != args.only:
+            continue
+        ts, cpu = time_steps(fn, args.warmup, args.steps, sync)
+        print(f"{name} {statistics.median(ts):.2f} {min(ts):.2f} {max(ts):.2f} {statistics.median(cpu):.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,29 +1,53 @@
 // Package nn holds convolutional building blocks for GANs/VAEs on GoMLX, in NHWC layout and float32 (float64
 // works too): Conv, ConvTranspose, Dense, BatchNorm, spectral normalisation and nearest upsampling.
 //
-// Convolutions are computed as im2col — a Gather of input patches followed by one DotGeneral — rather than with
-// GoMLX's ConvGeneral, because:
-//   - GoMLX v0.26's input gradient of ConvGeneral is wrong for even kernel sizes (e.g. the DCGAN 4x4);
-//   - ConvGeneral has no second-order gradient (needed by unrolled GANs, R1 and Hessian penalties), while
-//     Gather, ScatterSum, Concatenate and DotGeneral are differentiable twice in GoMLX;
-//   - on the pure-Go backend the im2col path is about 8x faster than the naive ConvGeneral loops.
+// Convolutions and transposed convolutions are single ConvGeneral ops whose gradients (the transposed convolution
+// and the kernel-gradient convolution, again ConvGeneral ops) are registered by this package rather than taken from
+// GoMLX, whose v0.26 ConvGeneral gradient is wrong for even kernel sizes (e.g. the DCGAN 4x4) and has no second
+// order (needed by unrolled GANs, R1 and Hessian penalties); see convgeneral.go. Gradients of any order are exact.
+// gdisent/backend/fastcpu computes these ops on the CPU as implicit GEMMs, without materialising patches.
 //
-// Padding is implemented by appending one zero row to the flattened input and pointing every out-of-range tap at
-// it, so no Pad op is involved. Third-order gradients are not supported (they would need a VJP for Pad, which GoMLX
-// lacks).
+// Geometries these ConvGeneral forms cannot express (padding >= kernel size), and SimpleGo without gdisent's kernels
+// (whose ConvGeneral is a naive loop), use im2col instead — a Gather of input patches followed by one DotGeneral,
+// with padding taps pointed at an appended zero row — which is differentiable twice (not three times: that would
+// need a VJP for Pad, which GoMLX lacks).
 //
 // Layers panic (GoMLX style, inside graph building) with an error naming the problem when given invalid arguments.
 package nn
 
 import (
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 	"github.com/pkg/errors"
+
+	"github.com/gdisent/gdisent/gdisent/backend/fastcpu"
 )
 
 func panicf(format string, args ...any) { panic(errors.Errorf(format, args...)) }
+
+// convPath overrides the choice of useConvGeneral in tests: "im2col", "convgeneral", or "" (automatic).
+var convPath = ""
+
+// useConvGeneral reports whether convolutions of x should be ConvGeneral ops: on every backend except SimpleGo,
+// where only float32 with gdisent's CPU kernels installed is fast (SimpleGo's own ConvGeneral, used for other
+// dtypes and with $GDISENT_NO_KERNELS=1, is a naive loop much slower than im2col on its Gather and DotGeneral).
+func useConvGeneral(x *Node) bool {
+	switch convPath {
+	case "im2col":
+		return false
+	case "convgeneral":
+		return true
+	}
+	if !strings.Contains(strings.ToLower(x.Graph().Backend().Name()), "simplego") {
+		return true
+	}
+	return fastcpu.Installed && x.DType() == dtypes.Float32
+}
 
 // ConvBuilder configures a 2D convolution (Conv) or transposed convolution (ConvTranspose); call Done to build it.
 type ConvBuilder struct {
@@ -158,6 +182,7 @@ func (b *ConvBuilder) Done() *Node {
 func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 	checkConvArgs("nn.Conv2D", x, kernel, strides, paddings)
 	var axes [2]axisMap
+	var g convGeom
 	for a := range 2 {
 		n, k := x.Shape().Dimensions[1+a], kernel.Shape().Dimensions[a]
 		out := (n+paddings[a][0]+paddings[a][1]-k)/strides[a] + 1
@@ -166,6 +191,10 @@ func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 				k, n, paddings[a][0], paddings[a][1], a)
 		}
 		axes[a] = convAxis(n, k, strides[a], paddings[a][0], out)
+		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = n, out, k, strides[a], paddings[a]
+	}
+	if g.supported() && useConvGeneral(x) {
+		return convF(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)
 }
@@ -179,6 +208,7 @@ func Conv2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 func ConvTranspose2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node {
 	checkConvArgs("nn.ConvTranspose2D", x, kernel, strides, paddings)
 	var axes [2]axisMap
+	var g convGeom
 	for a := range 2 {
 		n, k := x.Shape().Dimensions[1+a], kernel.Shape().Dimensions[a]
 		out := (n-1)*strides[a] - paddings[a][0] - paddings[a][1] + k
@@ -187,6 +217,12 @@ func ConvTranspose2D(x, kernel *Node, strides [2]int, paddings [2][2]int) *Node 
 				out, a, n, k, strides[a], paddings[a])
 		}
 		axes[a] = convTransposeAxis(n, k, strides[a], paddings[a][0], out)
+		// The transposed convolution is the input gradient of the convolution mapping out → n.
+		g.in[a], g.out[a], g.k[a], g.s[a], g.pad[a] = out, n, k, strides[a], paddings[a]
+	}
+	g.swapped = true
+	if g.supported() && useConvGeneral(x) {
+		return convBI(g, x, kernel)
 	}
 	return im2colConv(x, kernel, axes)
 }

@@ -11,8 +11,10 @@ import (
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/layers/activations"
 
 	"github.com/gdisent/gdisent/gdisent/backend"
+	"github.com/gdisent/gdisent/gdisent/backend/fastcpu"
 )
 
 var testBackend = func() backends.Backend {
@@ -166,8 +168,8 @@ func convCases() []convCase {
 	return cases
 }
 
-// TestConvForward compares Conv2D / ConvTranspose2D with the naive loops.
-func TestConvForward(t *testing.T) {
+// testConvForward compares Conv2D / ConvTranspose2D with the naive loops.
+func testConvForward(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	xd := []int{2, 7, 6, 3}
 	for _, c := range convCases() {
@@ -221,8 +223,8 @@ func fdCheck(t *testing.T, name string, fn func(x, k *Node) *Node, inputs [2][]f
 	}
 }
 
-// TestConvGradients checks dL/dx and dL/dK against finite differences in float64 for L = Σ R·tanh(conv(x, K)).
-func TestConvGradients(t *testing.T) {
+// testConvGradients checks dL/dx and dL/dK against finite differences in float64 for L = Σ R·tanh(conv(x, K)).
+func testConvGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 3))
 	xd := []int{2, 7, 6, 2}
 	for _, c := range convCases() {
@@ -238,9 +240,9 @@ func TestConvGradients(t *testing.T) {
 	}
 }
 
-// TestConvSecondOrder checks the gradient of G = ||dL/dx||² wrt x and K (second order: Hessian penalty, unrolled
+// testConvSecondOrder checks the gradient of G = ||dL/dx||² wrt x and K (second order: Hessian penalty, unrolled
 // GANs) against finite differences of G, which itself is computed with first-order gradients.
-func TestConvSecondOrder(t *testing.T) {
+func testConvSecondOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 5))
 	xd := []int{2, 6, 6, 2}
 	for _, c := range []convCase{
@@ -321,3 +323,117 @@ func catch(fn func()) (err error) {
 	fn()
 	return nil
 }
+
+// TestConvPathsAgreeFloat32 computes, in float32 on the default backend (gdisent's fast CPU kernels when
+// available), each conv case's output, first-order gradients and a second-order gradient through the ConvGeneral
+// path and through the im2col path, and checks they agree.
+func TestConvPathsAgreeFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	xd := []int{3, 8, 7, 4}
+	fast0, _ := fastcpu.Calls(backends.OpTypeConvGeneral)
+	defer func() {
+		if fast, _ := fastcpu.Calls(backends.OpTypeConvGeneral); fastcpu.Installed && fast == fast0 {
+			t.Errorf("the fast ConvGeneral kernel was never used")
+		}
+	}()
+	for _, c := range convCases() {
+		kd := []int{c.k, c.k, 4, 5}
+		x, k := randSlice(r, prod(xd)), randSlice(r, prod(kd))
+		_, outDims := c.naive(x, xd, k, kd)
+		weights := randSlice(r, prod(outDims))
+		fn := func(x, k *Node) []*Node {
+			y := c.apply(x, k)
+			loss := ReduceAllSum(Mul(Tanh(y), ConvertDType(Const(x.Graph(), tensorOf(weights, outDims)), y.DType())))
+			g := Gradient(loss, x, k)
+			second := Gradient(ReduceAllSum(Square(g[0])), k)[0]
+			return []*Node{y, g[0], g[1], second}
+		}
+		f32 := func(v []float64, dims []int) *tensors.Tensor {
+			out := make([]float32, len(v))
+			for i, e := range v {
+				out[i] = float32(e)
+			}
+			return tensors.FromFlatDataAndDimensions(out, dims...)
+		}
+		run := func(im2col bool) [][]float32 {
+			convPath = "convgeneral"
+			if im2col {
+				convPath = "im2col"
+			}
+			defer func() { convPath = "" }()
+			outs := MustExecOnceN(testBackend, fn, f32(x, xd), f32(k, kd))
+			res := make([][]float32, len(outs))
+			for i, o := range outs {
+				res[i] = tensors.MustCopyFlatData[float32](o)
+			}
+			return res
+		}
+		got, want := run(false), run(true)
+		for i := range want {
+			var scale float64
+			for _, v := range want[i] {
+				scale = max(scale, math.Abs(float64(v)))
+			}
+			for j := range want[i] {
+				if d := math.Abs(float64(got[i][j] - want[i][j])); d > 1e-4*(1+scale) || math.IsNaN(float64(got[i][j])) {
+					t.Fatalf("%s output %d [%d]: ConvGeneral path %v, im2col %v", c, i, j, got[i][j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
+// TestMaxMinWhereGradients checks the re-registered VJPs of Max, Min and Where (vjp.go) against finite
+// differences, to first and second order, including ReLU (Max with zeros) and LeakyReLU (a Where).
+func TestMaxMinWhereGradients(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	dims := []int{3, 5}
+	w := randSlice(r, prod(dims))
+	fns := map[string]func(x, k *Node) *Node{
+		"max/min": func(x, k *Node) *Node {
+			return Add(Tanh(Max(x, k)), Square(Min(Mul(x, k), k)))
+		},
+		"where": func(x, k *Node) *Node {
+			return Tanh(Where(GreaterThan(x, k), Mul(x, k), Sub(x, Square(k))))
+		},
+		"relu/leaky relu": func(x, k *Node) *Node {
+			return Add(Tanh(Mul(activations.Relu(Sub(x, k)), k)), Square(activations.LeakyReluWithAlpha(Mul(x, k), 0.2)))
+		},
+		"leaky relu whose scaled branch is used again": func(x, k *Node) *Node {
+			xk := Mul(x, k)
+			scaled := MulScalar(xk, 0.3)
+			return Add(Tanh(Where(GreaterOrEqual(xk, ScalarZero(x.Graph(), x.DType())), xk, scaled)), Square(scaled))
+		},
+	}
+	for name, f := range fns {
+		loss := func(x, k *Node) *Node { return ReduceAllSum(Mul(f(x, k), Const(x.Graph(), tensorOf(w, dims)))) }
+		x, k := randSlice(r, prod(dims)), randSlice(r, prod(dims))
+		fdCheck(t, name, loss, [2][]float64{x, k}, [2][]int{dims, dims}, 15, 1e-6, 1e-7)
+		second := func(x, k *Node) *Node {
+			g := Gradient(loss(x, k), x, k)
+			return Add(ReduceAllSum(Square(g[0])), ReduceAllSum(Mul(g[1], x)))
+		}
+		fdCheck(t, name+"/2nd-order", second, [2][]float64{x, k}, [2][]int{dims, dims}, 15, 1e-5, 1e-6)
+	}
+}
+
+// bothPaths runs a convolution test on the ConvGeneral path (exact VJPs registered in convgeneral.go) and on the
+// im2col path.
+func bothPaths(t *testing.T, test func(t *testing.T)) {
+	for _, path := range []string{"convgeneral", "im2col"} {
+		t.Run(path, func(t *testing.T) {
+			convPath = path
+			defer func() { convPath = "" }()
+			test(t)
+		})
+	}
+}
+
+// TestConvForward compares Conv2D / ConvTranspose2D with the naive loops, on both paths.
+func TestConvForward(t *testing.T) { bothPaths(t, testConvForward) }
+
+// TestConvGradients checks first-order gradients against finite differences, on both paths.
+func TestConvGradients(t *testing.T) { bothPaths(t, testConvGradients) }
+
+// TestConvSecondOrder checks second-order gradients against finite differences, on both paths.
+func TestConvSecondOrder(t *testing.T) { bothPaths(t, testConvSecondOrder) }

@@ -153,28 +153,38 @@ func (b *BatchNormBuilder) Done() *Node {
 	for i := range axes {
 		axes[i] = i
 	}
-	var normalized *Node
+	// y = (x − mean)·scale + offset with the per-channel scale = γ/√(var + ε): the full-size work is one
+	// subtraction, one square (for the variance), one multiplication and one addition, and the same few ops in the
+	// gradient (dividing by the broadcast √(var + ε) and then multiplying by γ would add two full-size ops, and
+	// their gradients several more).
+	var gamma, beta *Node
+	if b.scale {
+		gamma = ctx.WithInitializer(initializers.One).VariableWithShape("scale", varShape).ValueGraph(g)
+	}
+	if b.center {
+		beta = ctx.WithInitializer(initializers.Zero).VariableWithShape("offset", varShape).ValueGraph(g)
+	}
+	var centered, variance *Node
 	if ctx.IsTraining(g) {
 		mean := ReduceMean(x, axes...)
-		centered := Sub(x, bcast(mean))
-		variance := ReduceMean(Square(centered), axes...)
-		// Div by Sqrt rather than Rsqrt: GoMLX v0.26 has no gradient for Rsqrt.
-		normalized = Div(centered, bcast(Sqrt(AddScalar(variance, b.epsilon))))
+		centered = Sub(x, bcast(mean))
+		variance = ReduceMean(Square(centered), axes...)
 		n := x.Shape().Size() / c
 		unbiased := MulScalar(StopGradient(variance), float64(n)/float64(max(n-1, 1)))
 		m := b.momentum
 		meanVar.SetValueGraph(Add(MulScalar(meanVar.ValueGraph(g), m), MulScalar(StopGradient(mean), 1-m)))
 		varianceVar.SetValueGraph(Add(MulScalar(varianceVar.ValueGraph(g), m), MulScalar(unbiased, 1-m)))
 	} else {
-		normalized = Div(Sub(x, bcast(meanVar.ValueGraph(g))),
-			bcast(Sqrt(AddScalar(varianceVar.ValueGraph(g), b.epsilon))))
+		centered = Sub(x, bcast(meanVar.ValueGraph(g)))
+		variance = varianceVar.ValueGraph(g)
 	}
-	if b.scale {
-		gamma := ctx.WithInitializer(initializers.One).VariableWithShape("scale", varShape).ValueGraph(g)
-		normalized = Mul(normalized, bcast(gamma))
+	// Div by Sqrt rather than Rsqrt: GoMLX v0.26 has no gradient for Rsqrt.
+	scale := Div(ScalarOne(g, dtype), Sqrt(AddScalar(variance, b.epsilon)))
+	if gamma != nil {
+		scale = Mul(scale, gamma)
 	}
-	if b.center {
-		beta := ctx.WithInitializer(initializers.Zero).VariableWithShape("offset", varShape).ValueGraph(g)
+	normalized := Mul(centered, bcast(scale))
+	if beta != nil {
 		normalized = Add(normalized, bcast(beta))
 	}
 	return normalized

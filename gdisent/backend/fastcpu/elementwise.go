@@ -14,6 +14,8 @@ var binaryOps = map[backends.OpType]func(dst, a, b []float32, sa, sb int){
 	backends.OpTypeSub: rowSub,
 	backends.OpTypeMul: rowMul,
 	backends.OpTypeDiv: rowDiv,
+	backends.OpTypeMax: rowMax,
+	backends.OpTypeMin: rowMin,
 }
 
 // broadcastStrides returns, for an operand of dims broadcast (same rank, 1 → n) to out, its per-axis strides
@@ -114,6 +116,19 @@ func execBinary(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer
 	bufOf(out).shape = nm.shape
 	dst := bufOf(out).flat.([]float32)
 	dims, st := mergeAxes(outDims, sa, sb)
+	if len(dims) == 2 {
+		// [rows, inner] (e.g. activations plus a per-channel bias): a plain loop over rows, without the
+		// odometer and callbacks of forRows, which cost more than the row itself for short rows.
+		inner, a0, b0, a1, b1 := dims[1], st[0][0], st[1][0], st[0][1], st[1][1]
+		chunk := max(1, 16384/inner)
+		parallelFor(numWorkersMem(len(dst)), ceilDiv(dims[0], chunk), func(c int) {
+			for r := c * chunk; r < min(dims[0], (c+1)*chunk); r++ {
+				row(dst[r*inner:(r+1)*inner], lf[r*a0:], rf[r*b0:], a1, b1)
+			}
+		})
+		fastCalls[op].Add(1)
+		return out, nil
+	}
 	forRows(dims, st, len(dst), func(o int, offs []int, n int) {
 		row(dst[o:o+n], lf[offs[0]:], rf[offs[1]:], st[0][len(dims)-1], st[1][len(dims)-1])
 	})
@@ -201,6 +216,30 @@ func execReduceSum(be *simplego.Backend, node *simplego.Node, in []*simplego.Buf
 	}
 	outer := len(src) / dims[rank-1]
 	workers := numWorkersMem(len(src))
+	if rank == 2 && ostr[0] == 0 && ostr[1] == 1 && istr[1] == 1 {
+		// Summing [N, C] over N (per-channel statistics and bias gradients): each worker adds whole rows into a
+		// private accumulator, in a plain loop.
+		c := dims[1]
+		parts := make([][]float32, workers)
+		per := ceilDiv(outer, workers)
+		parallelFor(workers, workers, func(w int) {
+			acc := make([]float32, c)
+			for r := w * per; r < min(outer, (w+1)*per); r++ {
+				row := src[r*c : (r+1)*c]
+				for i, v := range row {
+					acc[i] += v
+				}
+			}
+			parts[w] = acc
+		})
+		for _, p := range parts {
+			for i, v := range p {
+				dst[i] += v
+			}
+		}
+		fastCalls[op].Add(1)
+		return out, nil
+	}
 	switch {
 	case workers <= 1 || outer < 2*workers:
 		sumRows(dst, 0, outer)

@@ -2,6 +2,7 @@ package fastcpu
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 )
 
@@ -42,11 +43,11 @@ func Gemm(c []float32, a, b Operand) {
 		return
 	}
 	// Matrix-vector products: one dot product per output, reading the matrix once.
-	if n == 1 && isUnit(a.K) {
+	if n == 1 {
 		gemv(c, a, b)
 		return
 	}
-	if m == 1 && isUnit(b.K) {
+	if m == 1 {
 		gemv(c, b, a)
 		return
 	}
@@ -60,7 +61,8 @@ func Gemm(c []float32, a, b Operand) {
 	gemm(c, a, b, m*n, n, 1)
 }
 
-// gemv computes c[b*rows + i] = Σ_k mat(b, i, k)·vec(b, 0, k) for a matrix whose K offsets are contiguous.
+// gemv computes c[b*rows + i] = Σ_k mat(b, i, k)·vec(b, 0, k): one dot product per output row over each
+// contiguous run of the matrix's K offsets (the whole K when it is contiguous, a tap's channels in a convolution).
 func gemv(c []float32, mat, vec Operand) {
 	batch, rows, k := len(mat.Batch), len(mat.Rows), len(mat.K)
 	v := getFloats(batch * k)
@@ -70,16 +72,41 @@ func gemv(c []float32, mat, vec Operand) {
 			v.s[bi*k+t] = vec.Data[vec.Batch[bi]+vec.Rows[0]+ko]
 		}
 	}
+	runs := kRuns(mat.K)
+	short := 8*(len(runs)-1) > k // runs shorter than 8 on average: element by element
 	const chunk = 512
 	chunks := ceilDiv(rows, chunk)
 	parallelFor(numWorkers(2*batch*rows*k), batch*chunks, func(t int) {
 		bi, ch := t/chunks, t%chunks
 		x := v.s[bi*k : (bi+1)*k]
-		base := mat.Batch[bi] + mat.K[0]
+		base := mat.Batch[bi]
 		for i := ch * chunk; i < min(rows, (ch+1)*chunk); i++ {
-			c[bi*rows+i] = dot(x, mat.Data[base+mat.Rows[i]:])
+			row := base + mat.Rows[i]
+			var s float32
+			if short {
+				for t, ko := range mat.K {
+					s += x[t] * mat.Data[row+ko]
+				}
+			} else {
+				for r := 0; r+1 < len(runs); r++ {
+					t0, t1 := runs[r], runs[r+1]
+					s += dot(x[t0:t1], mat.Data[row+mat.K[t0]:])
+				}
+			}
+			c[bi*rows+i] = s
 		}
 	})
+}
+
+// kRuns returns the start indices of the maximal runs of consecutive offsets in offs, followed by len(offs).
+func kRuns(offs []int) []int {
+	runs := []int{0}
+	for t := 1; t < len(offs); t++ {
+		if offs[t] != offs[t-1]+1 {
+			runs = append(runs, t)
+		}
+	}
+	return append(runs, len(offs))
 }
 
 func tiles(m, n int) int { return (m + mr - 1) / mr * mr * ((n + nr - 1) / nr * nr) }
@@ -137,8 +164,19 @@ func gemmTasks(c []float32, a, b Operand, batchStride, rowStride, colStride, wor
 		pb = ceilDiv(pb, 2)
 	}
 	mBlocks, nBlocks := ceilDiv(m, mc), ceilDiv(nPanels, pb)
-	aRowsUnit, aKUnit := isUnit(a.Rows), isUnit(a.K)
+	aKUnit := isUnit(a.K)
 	bRowsUnit, bKUnit := isUnit(b.Rows), isUnit(b.K)
+	// When several tasks would pack the same (small) B, pack all of it once: e.g. a convolution's kernel, shared by
+	// the row blocks of every output position.
+	var bAll *floats
+	if batch == 1 && mBlocks > 1 && k*nPanels*w <= 1<<20 {
+		bAll = getFloats(k * nPanels * w)
+		defer putFloats(bAll)
+		for k0 := 0; k0 < k; k0 += kc {
+			kl := min(kc, k-k0)
+			packBPanels(bAll.s[k0*nPanels*w:], b, b.Batch[0], b.Rows, b.K[k0:k0+kl], 0, nPanels, w, bRowsUnit, bKUnit)
+		}
+	}
 	parallelFor(workers, batch*mBlocks*nBlocks, func(t int) {
 		bi := t / (mBlocks * nBlocks)
 		ib := (t / nBlocks) % mBlocks
@@ -146,9 +184,12 @@ func gemmTasks(c []float32, a, b Operand, batchStride, rowStride, colStride, wor
 		i0, i1 := ib*mc, min((ib+1)*mc, m)
 		p0, p1 := jb*pb, min((jb+1)*pb, nPanels)
 		ap := getFloats(mc * kc)
-		bp := getFloats((p1 - p0) * kc * w)
 		defer putFloats(ap)
-		defer putFloats(bp)
+		var bp *floats
+		if bAll == nil {
+			bp = getFloats((p1 - p0) * kc * w)
+			defer putFloats(bp)
+		}
 		tmp := getFloats(mr * w)
 		defer putFloats(tmp)
 		cb := bi * batchStride
@@ -156,18 +197,16 @@ func gemmTasks(c []float32, a, b Operand, batchStride, rowStride, colStride, wor
 			kl := min(kc, k-k0)
 			first := k0 == 0
 			ks := a.K[k0 : k0+kl]
-			packA(ap.s, a, a.Batch[bi], a.Rows[i0:i1], ks, aRowsUnit, aKUnit)
-			if bRowsUnit {
-				packBRows(bp.s, b, b.Batch[bi], b.Rows[p0*w:min(p1*w, n)], b.K[k0:k0+kl], w)
+			packA(ap.s, a, a.Batch[bi], a.Rows[i0:i1], ks, aKUnit)
+			var bBlock []float32
+			if bAll != nil {
+				bBlock = bAll.s[k0*nPanels*w+p0*kl*w:]
 			} else {
-				for p := p0; p < p1; p++ {
-					j0 := p * w
-					packB(bp.s[(p-p0)*kl*w:(p-p0+1)*kl*w], b, b.Batch[bi], b.Rows[j0:min(j0+w, n)], b.K[k0:k0+kl],
-						w, bKUnit)
-				}
+				bBlock = bp.s
+				packBPanels(bBlock, b, b.Batch[bi], b.Rows, b.K[k0:k0+kl], p0, p1, w, bRowsUnit, bKUnit)
 			}
 			for p := p0; p < p1; p++ {
-				bPanel := bp.s[(p-p0)*kl*w:]
+				bPanel := bBlock[(p-p0)*kl*w:]
 				j0 := p * w
 				nEff := min(w, n-j0)
 				for i := i0; i < i1; i += mr {
@@ -194,31 +233,56 @@ func gemmTasks(c []float32, a, b Operand, batchStride, rowStride, colStride, wor
 	})
 }
 
+// packBPanels packs the B panels p0..p1-1 (w columns each) × ks into dst, panel p at dst[(p-p0)*len(ks)*w:].
+func packBPanels(dst []float32, b Operand, base int, rows, ks []int, p0, p1, w int, rowsUnit, kUnit bool) {
+	n, kl := len(rows), len(ks)
+	if rowsUnit {
+		packBRows(dst, b, base, rows[p0*w:min(p1*w, n)], ks, w)
+		return
+	}
+	for p := p0; p < p1; p++ {
+		j0 := p * w
+		packB(dst[(p-p0)*kl*w:(p-p0+1)*kl*w], b, base, rows[j0:min(j0+w, n)], ks, w, kUnit)
+	}
+}
+
 // packA packs rows (at most mcMax) × ks of a into panels of mr rows: panel p holds, for each t, the mr values
-// a(rows[p*mr+r], ks[t]) at dst[p*mr*len(ks) + t*mr + r]; rows past the end are zero.
-func packA(dst []float32, a Operand, base int, rows, ks []int, rowsUnit, kUnit bool) {
+// a(rows[p*mr+r], ks[t]) at dst[p*mr*len(ks) + t*mr + r]; rows past the end are zero. Six consecutive rows are
+// read six floats at a time; otherwise each row is read along the contiguous runs of ks (a convolution's patch:
+// one run per kernel row or tap, over its channels).
+func packA(dst []float32, a Operand, base int, rows, ks []int, kUnit bool) {
 	kl := len(ks)
 	data := a.Data
+	var runs []int
 	for p0 := 0; p0 < len(rows); p0 += mr {
 		panel := dst[p0*kl : (p0+mr)*kl]
 		rEff := min(mr, len(rows)-p0)
 		switch {
-		case rowsUnit && rEff == mr:
+		case rEff == mr && consecutive6(rows[p0:p0+mr]):
 			start := base + rows[p0]
 			for t, ko := range ks {
 				// Element by element: a 6-float copy() or array assignment becomes a memmove call.
 				src, d := data[start+ko:start+ko+mr], panel[t*mr:t*mr+mr]
 				d[0], d[1], d[2], d[3], d[4], d[5] = src[0], src[1], src[2], src[3], src[4], src[5]
 			}
-		case kUnit && rEff == mr:
-			// Interleave six contiguous rows: sequential writes, six streaming reads.
-			o := base + ks[0]
-			r0, r1, r2 := data[o+rows[p0]:][:kl], data[o+rows[p0+1]:][:kl], data[o+rows[p0+2]:][:kl]
-			r3, r4, r5 := data[o+rows[p0+3]:][:kl], data[o+rows[p0+4]:][:kl], data[o+rows[p0+5]:][:kl]
-			panel = panel[:kl*mr]
-			for t := range kl {
-				d := panel[t*mr : t*mr+mr]
-				d[0], d[1], d[2], d[3], d[4], d[5] = r0[t], r1[t], r2[t], r3[t], r4[t], r5[t]
+		case rEff == mr:
+			// Interleave six rows, run by run: six streaming reads, sequential writes.
+			if runs == nil {
+				runs = kRuns(ks)
+			}
+			for r := 0; r+1 < len(runs); r++ {
+				t0, t1 := runs[r], runs[r+1]
+				o := base + ks[t0]
+				n := t1 - t0
+				r0 := data[o+rows[p0]:][:n]
+				r1, r2 := data[o+rows[p0+1]:][:n], data[o+rows[p0+2]:][:n]
+				r3, r4 := data[o+rows[p0+3]:][:n], data[o+rows[p0+4]:][:n]
+				r5 := data[o+rows[p0+5]:][:n]
+				d := panel[t0*mr : t1*mr]
+				for t := range r0 {
+					e := d[t*mr : t*mr+mr]
+					e[0], e[1], e[2], e[3], e[4], e[5] = r0[t], r1[t], r2[t], r3[t], r4[t], r5[t]
+				}
 			}
 		case kUnit:
 			for r := range mr {
@@ -245,6 +309,12 @@ func packA(dst []float32, a Operand, base int, rows, ks []int, rowsUnit, kUnit b
 			}
 		}
 	}
+}
+
+// consecutive6 reports whether rows holds six consecutive offsets.
+func consecutive6(rows []int) bool {
+	r := rows[:6]
+	return r[1] == r[0]+1 && r[2] == r[0]+2 && r[3] == r[0]+3 && r[4] == r[0]+4 && r[5] == r[0]+5
 }
 
 // packBRows packs B when its columns are contiguous (cols is a unit run): for each t it reads the row segment of
@@ -315,17 +385,47 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // floats is a pooled scratch slice.
 type floats struct{ s []float32 }
 
-var floatsPool sync.Pool
+// The scratch pool keeps free slices by capacity class (powers of two) across garbage collections, unlike a
+// sync.Pool: a large buffer dropped at every GC comes back as fresh pages to fault in and zero (tens of ms for a
+// convolution's padded input). It holds at most maxPooled bytes; beyond that, returned slices are left to the GC.
+const maxPooled = 512 << 20
+
+var (
+	poolMu     sync.Mutex
+	poolFree   [48][]*floats
+	pooledSize int
+)
+
+func sizeClass(n int) int { return bits.Len(uint(max(n, 1) - 1)) }
 
 func getFloats(n int) *floats {
-	if f, ok := floatsPool.Get().(*floats); ok && cap(f.s) >= n {
+	c := sizeClass(n)
+	poolMu.Lock()
+	if l := len(poolFree[c]); l > 0 {
+		f := poolFree[c][l-1]
+		poolFree[c] = poolFree[c][:l-1]
+		pooledSize -= 4 * cap(f.s)
+		poolMu.Unlock()
 		f.s = f.s[:n]
 		return f
 	}
-	return &floats{s: make([]float32, n)}
+	poolMu.Unlock()
+	return &floats{s: make([]float32, n, 1<<c)}
 }
 
-func putFloats(f *floats) { floatsPool.Put(f) }
+func putFloats(f *floats) {
+	c := sizeClass(cap(f.s))
+	if cap(f.s) != 1<<c {
+		return // not from getFloats
+	}
+	poolMu.Lock()
+	defer poolMu.Unlock()
+	if pooledSize+4*cap(f.s) > maxPooled {
+		return
+	}
+	pooledSize += 4 * cap(f.s)
+	poolFree[c] = append(poolFree[c], f)
+}
 
 // kernelGo is the portable micro-kernel: c[r*ldc+q] (+)= Σ_t a[t*mr+r]·b[t*nr+q] for the mr×nr tile.
 func kernelGo(k int, a, b, c []float32, ldc int, accumulate bool) {

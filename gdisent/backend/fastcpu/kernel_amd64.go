@@ -72,3 +72,18 @@ func dot(x, y []float32) float32 {
 	}
 	return s
 }
+
+// kernelRuns6x32 is implemented in convkernel_amd64.s: one 6×32 tile of a convolution's implicit GEMM, reading the
+// six rows of A in place (see convDirect).
+//
+//go:noescape
+func kernelRuns6x32(runs *int32, nruns int, rows *[6]uintptr, aStride int, b *float32, bStride int, c *float32, acc int)
+
+// hasRunsKernel says whether kernelRuns6x32 can run (AVX-512).
+var hasRunsKernel = wideKernel != nil
+
+// dotRuns6x1 is implemented in convkernel_amd64.s: six dot products of rows read in place with one vector, for a
+// convolution with a single output channel.
+//
+//go:noescape
+func dotRuns6x1(runs *int32, nruns int, rows *[6]uintptr, x *float32, out *[6]float32)

@@ -19,3 +19,13 @@ func dot(x, y []float32) float32 {
 	}
 	return s
 }
+
+var hasRunsKernel = false
+
+func kernelRuns6x32(runs *int32, nruns int, rows *[6]uintptr, aStride int, b *float32, bStride int, c *float32, acc int) {
+	panic("fastcpu: kernelRuns6x32 needs amd64")
+}
+
+func dotRuns6x1(runs *int32, nruns int, rows *[6]uintptr, x *float32, out *[6]float32) {
+	panic("fastcpu: dotRuns6x1 needs amd64")
+}

@@ -1,7 +1,9 @@
 package fastcpu
 
 import (
+	"context"
 	"fmt"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -11,9 +13,10 @@ import (
 	"github.com/gomlx/gomlx/backends/simplego"
 )
 
-// OpTime is the time spent in one op type's executor.
+// OpTime is the time spent in one op type's executor (or, from StartNodeTimer, in one op with given shapes).
 type OpTime struct {
 	Op    backends.OpType
+	Key   string // StartNodeTimer: the op's input and output shapes
 	Calls int
 	Total time.Duration
 }
@@ -31,7 +34,7 @@ func (t OpTimes) String(steps int) string {
 	steps = max(1, steps)
 	fmt.Fprintf(&sb, "%-18s %10s %8s\n", "op", "ms/step", "calls")
 	for _, o := range t {
-		fmt.Fprintf(&sb, "%-18s %10.2f %8d\n", o.Op, float64(o.Total)/1e6/float64(steps), o.Calls/steps)
+		fmt.Fprintf(&sb, "%-18s %10.2f %8d %s\n", o.Op, float64(o.Total)/1e6/float64(steps), o.Calls/steps, o.Key)
 	}
 	fmt.Fprintf(&sb, "%-18s %10.2f\n", "total", float64(sum)/1e6/float64(steps))
 	return sb.String()
@@ -74,4 +77,92 @@ func StartOpTimer() (stop func() OpTimes) {
 		sort.Slice(t, func(i, j int) bool { return t[i].Total > t[j].Total })
 		return t
 	}
+}
+
+// StartNodeTimer is StartOpTimer keyed by op type and shapes (inputs -> output), to find the costly instances of
+// an op.
+func StartNodeTimer() (stop func() OpTimes) {
+	type key struct {
+		op    backends.OpType
+		shape string
+	}
+	var mu sync.Mutex
+	total := map[key]time.Duration{}
+	calls := map[key]int{}
+	saved := nodeExecutors
+	for op, orig := range saved {
+		if orig == nil {
+			continue
+		}
+		op := backends.OpType(op)
+		nodeExecutors[op] = func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
+			*simplego.Buffer, error) {
+			var sb strings.Builder
+			for i, b := range in {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				if b != nil {
+					sb.WriteString(bufOf(b).shape.String())
+				}
+			}
+			sb.WriteString(" -> ")
+			sb.WriteString(nodeOf(n).shape.String())
+			k := key{op, sb.String()}
+			t0 := time.Now()
+			out, err := orig(be, n, in, owned)
+			d := time.Since(t0)
+			mu.Lock()
+			total[k] += d
+			calls[k]++
+			mu.Unlock()
+			return out, err
+		}
+	}
+	return func() OpTimes {
+		nodeExecutors = saved
+		mu.Lock()
+		defer mu.Unlock()
+		var t OpTimes
+		for k, d := range total {
+			t = append(t, OpTime{Op: k.op, Key: k.shape, Calls: calls[k], Total: d})
+		}
+		sort.Slice(t, func(i, j int) bool { return t[i].Total > t[j].Total })
+		return t
+	}
+}
+
+// StartOpLabels wraps every SimpleGo executor so that CPU profile samples carry pprof labels "op" (the op type) and
+// "node" (op type and shapes, as in StartNodeTimer); the returned function restores the executors. Read the CPU
+// time per op with `go tool pprof -tags`: unlike the wall-clock timers it is not skewed by other jobs on the
+// machine. For profiling only: call both while no graph is executing.
+func StartOpLabels() (stop func()) {
+	saved := nodeExecutors
+	for op, orig := range saved {
+		if orig == nil {
+			continue
+		}
+		op := backends.OpType(op)
+		nodeExecutors[op] = func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
+			out *simplego.Buffer, err error) {
+			var sb strings.Builder
+			sb.WriteString(op.String())
+			sb.WriteString(" ")
+			for i, b := range in {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				if b != nil {
+					sb.WriteString(bufOf(b).shape.String())
+				}
+			}
+			sb.WriteString(" -> ")
+			sb.WriteString(nodeOf(n).shape.String())
+			pprof.Do(context.Background(), pprof.Labels("op", op.String(), "node", sb.String()), func(context.Context) {
+				out, err = orig(be, n, in, owned)
+			})
+			return out, err
+		}
+	}
+	return func() { nodeExecutors = saved }
 }

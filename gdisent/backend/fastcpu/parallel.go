@@ -2,7 +2,6 @@ package fastcpu
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -22,7 +21,32 @@ func numWorkersMem(n int) int {
 	return max(1, min(runtime.GOMAXPROCS(0), n/minElemsPerWorker))
 }
 
-// parallelFor runs fn(0), ..., fn(n-1) on up to workers goroutines (the caller's included).
+// forJob is one parallelFor call: tasks are claimed from next and counted in done when finished.
+type forJob struct {
+	next, done atomic.Int64
+	n          int64
+	fn         func(i int)
+	finished   chan struct{} // closed by whoever finishes the last task
+}
+
+// run claims and runs tasks until none are left.
+func (j *forJob) run() {
+	for {
+		i := j.next.Add(1) - 1
+		if i >= j.n {
+			return
+		}
+		j.fn(int(i))
+		if j.done.Add(1) == j.n {
+			close(j.finished)
+		}
+	}
+}
+
+// parallelFor runs fn(0), ..., fn(n-1) on up to workers goroutines (the caller's included). Tasks are claimed one
+// at a time, and the caller waits only for tasks that other goroutines have claimed, never for a goroutine to
+// start: on a loaded machine a helper may get a core late, and then the caller simply runs more of the tasks
+// itself (a WaitGroup would keep it waiting until every helper had been scheduled at least once).
 func parallelFor(workers, n int, fn func(i int)) {
 	workers = min(workers, n)
 	if workers <= 1 {
@@ -31,21 +55,10 @@ func parallelFor(workers, n int, fn func(i int)) {
 		}
 		return
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	run := func() {
-		for {
-			i := int(next.Add(1) - 1)
-			if i >= n {
-				return
-			}
-			fn(i)
-		}
-	}
-	wg.Add(workers - 1)
+	j := &forJob{n: int64(n), fn: fn, finished: make(chan struct{})}
 	for range workers - 1 {
-		go func() { defer wg.Done(); run() }()
+		go j.run()
 	}
-	run()
-	wg.Wait()
+	j.run()
+	<-j.finished
 }

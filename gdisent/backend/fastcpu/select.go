@@ -40,22 +40,40 @@ func execWhere(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer,
 	dst := bufOf(out).flat.([]float32)
 	parallelFor(numWorkersMem(size), ceilDiv(size, elemChunk), func(ch int) {
 		lo, hi := ch*elemChunk, min(size, (ch+1)*elemChunk)
-		cc, d := c[lo:hi], dst[lo:hi]
-		tt, ff := t[:1], f[:1]
-		if len(t) == size {
-			tt = t[lo:hi]
-		}
-		if len(f) == size {
-			ff = f[lo:hi]
-		}
-		tStep, fStep := min(1, len(tt)-1), min(1, len(ff)-1) // 0 for a scalar branch
-		ti, fi := 0, 0
-		for i := range d {
-			m := -uint32(boolByte(cc[i])) // all ones when true
-			tb, fb := math.Float32bits(tt[ti]), math.Float32bits(ff[fi])
-			d[i] = math.Float32frombits(tb&m | fb&^m)
-			ti += tStep
-			fi += fStep
+		d := dst[lo:hi]
+		cc := c[lo:hi]
+		cc = cc[:len(d)]
+		// One loop per branch shape (full or scalar), each a straight bit select: fb ^ (tb^fb)&mask.
+		switch {
+		case len(t) == size && len(f) == size:
+			tt, ff := t[lo:hi], f[lo:hi]
+			tt, ff = tt[:len(d)], ff[:len(d)]
+			for i := range d {
+				m := -uint32(boolByte(cc[i])) // all ones when true
+				tb, fb := math.Float32bits(tt[i]), math.Float32bits(ff[i])
+				d[i] = math.Float32frombits(fb ^ (tb^fb)&m)
+			}
+		case len(t) == size:
+			tt, fb := t[lo:hi], math.Float32bits(f[0])
+			tt = tt[:len(d)]
+			for i := range d {
+				m := -uint32(boolByte(cc[i]))
+				d[i] = math.Float32frombits(fb ^ (math.Float32bits(tt[i])^fb)&m)
+			}
+		case len(f) == size:
+			tb, ff := math.Float32bits(t[0]), f[lo:hi]
+			ff = ff[:len(d)]
+			for i := range d {
+				m := -uint32(boolByte(cc[i]))
+				fb := math.Float32bits(ff[i])
+				d[i] = math.Float32frombits(fb ^ (tb^fb)&m)
+			}
+		default:
+			tb, fb := math.Float32bits(t[0]), math.Float32bits(f[0])
+			diff := tb ^ fb
+			for i := range d {
+				d[i] = math.Float32frombits(fb ^ diff&-uint32(boolByte(cc[i])))
+			}
 		}
 	})
 	fastCalls[op].Add(1)

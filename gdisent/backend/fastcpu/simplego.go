@@ -106,7 +106,7 @@ func dataAs[T any](n *nodeMirror, want reflect.Type) *T {
 }
 
 // The real types of the node data, found by building a small graph in checkLayouts.
-var dotGeneralType, gatherType, scatterType, sliceType reflect.Type
+var dotGeneralType, gatherType, scatterType, sliceType, convType reflect.Type
 
 // stock holds the executors that were installed before ours, used for the cases the fast paths don't cover.
 var stock [backends.OpTypeLast]executor
@@ -139,8 +139,16 @@ func init() {
 	install(backends.OpTypeWhere, execWhere)
 	install(backends.OpTypeSlice, execSlice)
 	install(backends.OpTypeSign, execSign)
+	install(backends.OpTypeConvGeneral, execConvGeneral)
+	install(backends.OpTypeBroadcastInDim, execBroadcastInDim)
 	for op := range binaryOps {
 		install(op, execBinary)
+	}
+	for op := range unaryOps {
+		install(op, execUnary)
+	}
+	for op := range compareOps {
+		install(op, execCompare)
 	}
 	Installed = true
 }
@@ -183,9 +191,15 @@ func checkLayouts() (err error) {
 			return fmt.Errorf("unexpected executor priority %d for %s", nodeExecutorsPriority[op], op)
 		}
 	}
-	for _, op := range []backends.OpType{backends.OpTypeDotGeneral, backends.OpTypeGather, backends.OpTypeScatterSum,
-		backends.OpTypeTranspose, backends.OpTypeReduceSum, backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul,
-		backends.OpTypeDiv, backends.OpTypeWhere, backends.OpTypeSign, backends.OpTypeSlice} {
+	needed := []backends.OpType{backends.OpTypeDotGeneral, backends.OpTypeGather, backends.OpTypeScatterSum,
+		backends.OpTypeTranspose, backends.OpTypeReduceSum, backends.OpTypeWhere, backends.OpTypeSign,
+		backends.OpTypeSlice, backends.OpTypeConvGeneral, backends.OpTypeBroadcastInDim}
+	for _, table := range []map[backends.OpType]bool{keys(binaryOps), keys(unaryOps), keys(compareOps)} {
+		for op := range table {
+			needed = append(needed, op)
+		}
+	}
+	for _, op := range needed {
 		if nodeExecutors[op] == nil {
 			return fmt.Errorf("SimpleGo has no executor for %s", op)
 		}
@@ -260,6 +274,21 @@ func checkLayouts() (err error) {
 	if err != nil {
 		return err
 	}
+	img, err := b.Parameter("img", shapes.Make(dtypes.Float32, 1, 3, 3, 2), nil)
+	if err != nil {
+		return err
+	}
+	ker, err := b.Parameter("ker", shapes.Make(dtypes.Float32, 2, 2, 2, 3), nil)
+	if err != nil {
+		return err
+	}
+	conv, err := b.ConvGeneral(img, ker, backends.ConvolveAxesConfig{InputBatch: 0, InputChannels: 3,
+		InputSpatial: []int{1, 2}, KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
+		OutputBatch: 0, OutputChannels: 3, OutputSpatial: []int{1, 2}}, []int{2, 1}, [][2]int{{1, 0}, {0, 1}},
+		nil, []int{1, 2}, 1, 1)
+	if err != nil {
+		return err
+	}
 	// DotGeneral returns Reshape(dotGeneral node).
 	dn := nodeOf(dot.(*simplego.Node))
 	if dn.opType != backends.OpTypeReshape || len(dn.inputs) != 1 {
@@ -268,23 +297,24 @@ func checkLayouts() (err error) {
 	}
 	dn = nodeOf(dn.inputs[0])
 	gn, sn, tn := nodeOf(gather.(*simplego.Node)), nodeOf(scatter.(*simplego.Node)), nodeOf(tr.(*simplego.Node))
-	rn, sln := nodeOf(red.(*simplego.Node)), nodeOf(sl.(*simplego.Node))
+	rn, sln, cn := nodeOf(red.(*simplego.Node)), nodeOf(sl.(*simplego.Node)), nodeOf(conv.(*simplego.Node))
 	for _, c := range []struct {
 		n    *nodeMirror
 		op   backends.OpType
 		want string
 	}{{dn, backends.OpTypeDotGeneral, "*simplego.dotGeneralNodeData"}, {gn, backends.OpTypeGather, "*simplego.gatherNode"},
 		{sn, backends.OpTypeScatterSum, "*simplego.scatterNode"}, {tn, backends.OpTypeTranspose, "[]int"},
-		{rn, backends.OpTypeReduceSum, "[]int"}, {sln, backends.OpTypeSlice, "*simplego.sliceNode"}} {
+		{rn, backends.OpTypeReduceSum, "[]int"}, {sln, backends.OpTypeSlice, "*simplego.sliceNode"},
+		{cn, backends.OpTypeConvGeneral, "*simplego.convNode"}} {
 		if c.n.opType != c.op || reflect.TypeOf(c.n.data) == nil || reflect.TypeOf(c.n.data).String() != c.want {
 			return fmt.Errorf("%s node: op %s, data %T, expected data %s", c.op, c.n.opType, c.n.data, c.want)
 		}
 	}
 	dotGeneralType, gatherType, scatterType = reflect.TypeOf(dn.data), reflect.TypeOf(gn.data), reflect.TypeOf(sn.data)
-	sliceType = reflect.TypeOf(sln.data)
+	sliceType, convType = reflect.TypeOf(sln.data), reflect.TypeOf(cn.data)
 	for _, c := range [][2]reflect.Type{{dotGeneralType.Elem(), reflect.TypeFor[dotGeneralData]()},
 		{gatherType.Elem(), reflect.TypeFor[gatherData]()}, {scatterType.Elem(), reflect.TypeFor[scatterData]()},
-		{sliceType.Elem(), reflect.TypeFor[sliceData]()}} {
+		{sliceType.Elem(), reflect.TypeFor[sliceData]()}, {convType.Elem(), reflect.TypeFor[convData]()}} {
 		if err := sameLayout(c[0], c[1]); err != nil {
 			return err
 		}
@@ -304,8 +334,19 @@ func checkLayouts() (err error) {
 	if a := rn.data.([]int); len(a) != 1 || a[0] != 0 || !rn.shape.Equal(shapes.Make(dtypes.Float32, 3)) {
 		return fmt.Errorf("ReduceSum node read wrongly: %v %v", rn.data, rn.shape)
 	}
+	if c := dataAs[convData](cn, convType); c.strides[0] != 2 || c.paddings[1][1] != 1 || c.kernelDilations[1] != 2 ||
+		c.axes.KernelOutputChannels != 3 || c.channelGroupCount != 1 || c.batchGroupCount != 1 {
+		return fmt.Errorf("ConvGeneral node read wrongly: %+v", *c)
+	}
 	return nil
 }
+
+// matmulFlops counts the floating-point operations (2 per multiply-add) of the DotGenerals run by the fast GEMM.
+var matmulFlops atomic.Int64
+
+// MatmulFlops returns how many flops (2 per multiply-add) the fast DotGeneral has computed in this process: the
+// difference over a training step is the step's matrix-product work, the denominator of its achieved GFLOP/s.
+func MatmulFlops() int64 { return matmulFlops.Load() }
 
 // Counters of executions that took a fast path, or fell back to stock SimpleGo; for tests and profiling.
 var fastCalls, stockCalls [backends.OpTypeLast]atomic.Int64
@@ -389,5 +430,14 @@ func execDotGeneral(be *simplego.Backend, node *simplego.Node, in []*simplego.Bu
 	out, of := newOutput(be, nm)
 	Gemm(of, a, b)
 	fastCalls[op].Add(1)
+	matmulFlops.Add(int64(2 * p.batchSize * p.lhsCrossSize * p.rhsCrossSize * p.contractingSize))
 	return out, nil
+}
+
+func keys[V any](m map[backends.OpType]V) map[backends.OpType]bool {
+	out := make(map[backends.OpType]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }

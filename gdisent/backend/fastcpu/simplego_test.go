@@ -238,6 +238,7 @@ func TestBinaryAndReduceMatchStock(t *testing.T) {
 	for _, c := range []struct{ a, b []int }{
 		{[]int{4, 5, 3}, []int{4, 5, 3}}, {[]int{4, 1, 3}, []int{1, 5, 3}}, {[]int{4, 5, 3}, []int{}},
 		{[]int{}, []int{2, 3}}, {[]int{3, 1, 1, 1}, []int{3, 2, 2, 8}}, {[]int{1, 1, 8}, []int{6, 7, 1}},
+		{[]int{64, 9, 9, 32}, []int{1, 1, 1, 32}}, {[]int{1, 1, 1, 32}, []int{64, 9, 9, 32}},
 	} {
 		compareToStock(t, fmt.Sprintf("binary %v %v", c.a, c.b), func(in []*Node) []*Node {
 			a, b := in[0], in[1]
@@ -251,7 +252,7 @@ func TestBinaryAndReduceMatchStock(t *testing.T) {
 		}, []backends.OpType{backends.OpTypeReduceSum}, randTensor(r, 6, 5, 1, 7))
 	}
 	// Large enough to run in parallel with private accumulators (outermost axis reduced) and split by rows.
-	for _, axes := range [][]int{{0, 1}, {1, 2}} {
+	for _, axes := range [][]int{{0, 1}, {1, 2}, {0, 1, 2}} {
 		compareToStock(t, fmt.Sprintf("ReduceSum big %v", axes), func(in []*Node) []*Node {
 			return []*Node{ReduceSum(in[0], axes...)}
 		}, []backends.OpType{backends.OpTypeReduceSum}, randTensor(r, 128, 32, 300))
@@ -287,8 +288,9 @@ func TestWhereSignMatchStock(t *testing.T) {
 		v := in[0]
 		pos := GreaterOrEqual(v, ZerosLike(v))
 		zero := ScalarZero(v.Graph(), v.DType())
+		one := ScalarOne(v.Graph(), v.DType())
 		return []*Node{Sign(v), Where(pos, v, MulScalar(v, 0.2)), Where(pos, v, zero), Where(pos, zero, v),
-			Where(pos, OnesLike(v), zero)}
+			Where(pos, OnesLike(v), zero), Where(pos, one, Scalar(v.Graph(), v.DType(), 0.2))}
 	}, []backends.OpType{backends.OpTypeWhere, backends.OpTypeSign}, xt)
 }
 
@@ -344,4 +346,46 @@ func TestOpTimer(t *testing.T) {
 			t.Fatalf("executor of %s not restored", backends.OpType(op))
 		}
 	}
+}
+
+// TestBroadcastMaxMinMatchStock checks BroadcastInDim (scalar, leading, middle and trailing axes, bool and float
+// operands) and the broadcasting Max and Min.
+func TestBroadcastMaxMinMatchStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, c := range []struct{ a, out []int }{
+		{[]int{}, []int{3, 4, 5}}, {[]int{1, 1, 1, 6}, []int{4, 5, 3, 6}}, {[]int{4, 1}, []int{4, 300}},
+		{[]int{1, 5, 1}, []int{7, 5, 9}}, {[]int{3, 4}, []int{3, 4}},
+	} {
+		compareToStock(t, fmt.Sprintf("broadcast %v -> %v", c.a, c.out), func(in []*Node) []*Node {
+			b := BroadcastToDims(in[0], c.out...)
+			mask := ConvertDType(BroadcastToDims(GreaterThan(in[0], ScalarZero(in[0].Graph(), in[0].DType())), c.out...), in[0].DType())
+			full := Const(in[0].Graph(), randTensor(r, c.out...))
+			return []*Node{b, mask, Max(full, b), Min(b, full), Max(full, ScalarZero(full.Graph(), full.DType()))}
+		}, []backends.OpType{backends.OpTypeBroadcastInDim, backends.OpTypeMax, backends.OpTypeMin}, randTensor(r, c.a...))
+	}
+}
+
+// TestUnaryCompareMatchStock checks the parallel unary ops (bit-identical to stock) and the comparisons against
+// full-shape and scalar operands.
+func TestUnaryCompareMatchStock(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	x := randFloats(r, 4*20000)
+	for i := 0; i < len(x); i += 5 {
+		x[i] = 0
+	}
+	xt := tensors.FromFlatDataAndDimensions(x, 4, 20000)
+	compareToStock(t, "unary", func(in []*Node) []*Node {
+		v := in[0]
+		a := Abs(v)
+		return []*Node{Neg(v), a, Sqrt(a), Exp(v), Log(AddScalar(a, 1e-3)), Log1p(a), Tanh(v), Sigmoid(v)}
+	}, []backends.OpType{backends.OpTypeNeg, backends.OpTypeAbs, backends.OpTypeSqrt, backends.OpTypeExp,
+		backends.OpTypeLog, backends.OpTypeLog1p, backends.OpTypeTanh, backends.OpTypeLogistic}, xt)
+	compareToStock(t, "compare", func(in []*Node) []*Node {
+		v, w := in[0], Neg(Square(in[0]))
+		z := ScalarZero(v.Graph(), v.DType())
+		f := func(b *Node) *Node { return ConvertDType(b, v.DType()) }
+		return []*Node{f(GreaterOrEqual(v, z)), f(GreaterOrEqual(v, w)), f(GreaterThan(z, v)), f(LessThan(v, w)),
+			f(LessOrEqual(v, z)), f(GreaterOrEqual(z, v))}
+	}, []backends.OpType{backends.OpTypeGreaterOrEqual, backends.OpTypeGreaterThan, backends.OpTypeLessThan,
+		backends.OpTypeLessOrEqual}, tensors.FromFlatDataAndDimensions(x, 4, 20000))
 }
