@@ -122,12 +122,14 @@ func (h *History) Smoothed(name string, window int) Series {
 	return out
 }
 
-// truncate drops every value recorded at a step >= step (used when resuming from a checkpoint).
+// truncate drops every value recorded after a checkpoint at step (used when resuming from it).
 func (h *History) truncate(step int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, s := range h.series {
-		n := sort.Search(len(s.Steps), func(i int) bool { return s.Steps[i] >= step })
+		// Step metrics of a checkpoint at `step` end at step−1; values Every hooks recorded after the last step
+		// carry the step count itself and are kept.
+		n := sort.Search(len(s.Steps), func(i int) bool { return s.Steps[i] > step })
 		s.Steps, s.Values = s.Steps[:n], s.Values[:n]
 	}
 }

@@ -434,3 +434,30 @@ func TestConfigDiff(t *testing.T) {
 		t.Error("bad JSON accepted")
 	}
 }
+
+// TestHookValuesSurviveRestore: a value an Every hook records after the last step of a checkpoint (at the step
+// count itself) is in the restored history.
+func TestHookValuesSurviveRestore(t *testing.T) {
+	b := testBackend(t)
+	dir := t.TempDir()
+	mk := func() *Loop {
+		ctx := context.New()
+		_ = SeedContext(ctx, 3)
+		l := NewLoop(b, ctx, noisyModel(t, b, ctx, -1)).Checkpoints(dir, 2, 0).Reporter(Silent())
+		return l.Every(2, func(step int64) error { l.History().AddValue("metric/x", step, float64(step)); return nil })
+	}
+	if err := mk().Run(4); err != nil {
+		t.Fatal(err)
+	}
+	l := mk()
+	if ok, err := l.Restore(); !ok || err != nil {
+		t.Fatalf("restore: %v %v", ok, err)
+	}
+	s, ok := l.History().Get("metric/x")
+	if !ok || len(s.Steps) != 2 || s.Steps[1] != 4 {
+		t.Fatalf("hook values after restore: %+v", s)
+	}
+	if n := l.History().Len("loss"); n != 4 {
+		t.Errorf("restored %d step losses, want 4", n)
+	}
+}
