@@ -44,9 +44,10 @@ type Reporter struct {
 	curves             string
 }
 
-// NewReporter returns a Reporter with its own display id.
+// NewReporter returns a Reporter with its own display id; it updates every second (every quarter second in quick
+// mode, whose runs last a few seconds).
 func NewReporter() *Reporter {
-	return &Reporter{Interval: time.Second, PlotInterval: 5 * time.Second, Smooth: 200, Plot: CurvesHTML,
+	return &Reporter{Interval: Pick(time.Second, time.Second/4), PlotInterval: 5 * time.Second, Smooth: 200, Plot: CurvesHTML,
 		id: "gdisent-training-" + gonbui.UniqueId()}
 }
 

@@ -23,6 +23,7 @@ const SPECS = {
   'quickstart.ipynb': {
     minImages: 5,
     progress: {cell: '.Train('},
+    explorer: {cell: 'e.Show('},
     edit: {
       cell: 'steps = notebook.Pick', from: 'notebook.Pick(1800, 20)', to: 'notebook.Pick(1800, 30)', rerun: ['.Train('],
       expect: {cell: '.Train(', has: 'trained to step 30', lacks: 'trained to step 20'},
@@ -266,8 +267,14 @@ async function runNotebook(browser, args, nbArg) {
       if (s.n) prog.texts.add(s.text);
     } : null;
     if (spec.explorer) {
-      // The explorer cell runs until Done: drive it while Run All is in progress.
-      await explorerInteract(page, nb, args, deadline);
+      // The explorer cell runs until Done: drive it while Run All is in progress, still watching the training
+      // progress of the cells before it.
+      const timer = poll ? setInterval(() => { poll().catch(() => {}); }, 250) : null;
+      try {
+        await explorerInteract(page, nb, args, deadline);
+      } finally {
+        if (timer) clearInterval(timer);
+      }
     }
     await waitIdle(page, deadline - Date.now(), poll);
     console.log(`INFO ${nb}: Run All finished in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
