@@ -16,7 +16,7 @@ import (
 
 // BenchmarkModels times one training step (VAEs) or iteration (GANs) of each ModelCase through the model's own
 // Train loop: two untimed warm-up steps (they compile every step graph), then b.N steps. It reports the matrix
-// product work per step (GFLOP/step, counted by the fast DotGeneral) and the achieved GFLOP/s. With
+// product work per step (GFLOP/step, counted by the fast DotGeneral and ConvGeneral) and the achieved GFLOP/s. With
 // BENCH_OP_LABELS=1 the timed steps' CPU profile samples are labelled by op (see fastcpu.StartOpLabels).
 func BenchmarkModels(b *testing.B) {
 	for _, c := range ModelCases {

@@ -11,11 +11,11 @@
 # TORCH_STEPS (timed PyTorch steps, default 6, after 2 warm-up steps), PY (Debian python with python3-torch, default
 # /usr/bin/python3), TORCH_POLICIES (OpenMP wait policies PyTorch runs under, default "PASSIVE ACTIVE": the row
 # reports the faster median; spinning (ACTIVE) OpenMP threads help on a quiet machine and make PyTorch several
-# times slower on a loaded one).
+# times slower on a loaded one); TORCH_TIMEOUT (seconds, default 900) bounds each PyTorch run.
 # Go figures are the median over COUNT repetitions of the mean step time (after 2 untimed warm-up steps that
 # compile the graphs); PyTorch's the median over TORCH_STEPS steps. Both use all cores (GOMAXPROCS default,
 # torch.set_num_threads(nproc)). GFLOP/step is the matrix-product work of a step as the Go graph computes it
-# (counted by the fast DotGeneral); both sides' GFLOP/s use it, as a fraction of the FMA peak measured at the start.
+# (counted by the fast DotGeneral and ConvGeneral); both sides' GFLOP/s use it, as a fraction of the FMA peak measured at the start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-3}
@@ -23,6 +23,7 @@ STEPS=${STEPS:-3}
 TORCH_STEPS=${TORCH_STEPS:-6}
 PY=${PY:-/usr/bin/python3}
 TORCH_POLICIES=${TORCH_POLICIES:-PASSIVE ACTIVE}
+TORCH_TIMEOUT=${TORCH_TIMEOUT:-900}
 FILTER=${1:-.}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -54,8 +55,10 @@ for row in "${rows[@]}"; do
 		>"$tmp/go.txt" 2>/dev/null
 	best=""
 	for policy in $TORCH_POLICIES; do
-		line=$(OMP_WAIT_POLICY=$policy "$PY" "bench/$script" --only "$tname" --steps "$TORCH_STEPS" --warmup 2 \
-			--threads "$(nproc)" | grep -v '^#')
+		line=$(OMP_WAIT_POLICY=$policy timeout "$TORCH_TIMEOUT" "$PY" "bench/$script" --only "$tname" \
+			--steps "$TORCH_STEPS" --warmup 2 --threads "$(nproc)" | grep -v '^#' || true)
+		# An empty line: timed out (spinning threads on a loaded machine) or failed.
+		[[ -n $line ]] || continue
 		if [[ -z $best ]] || awk -v a="$(cut -d' ' -f2 <<<"$line")" -v b="$(cut -d' ' -f2 <<<"$best")" 'BEGIN{exit !(a < b)}'; then
 			best="$line $policy"
 		fi

@@ -389,3 +389,20 @@ func TestUnaryCompareMatchStock(t *testing.T) {
 	}, []backends.OpType{backends.OpTypeGreaterOrEqual, backends.OpTypeGreaterThan, backends.OpTypeLessThan,
 		backends.OpTypeLessOrEqual}, tensors.FromFlatDataAndDimensions(x, 4, 20000))
 }
+
+// TestMatmulFlops checks the flop counter: 2·m·n·k per fast DotGeneral.
+func TestMatmulFlops(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 9))
+	be := newBackend(t)
+	exec, err := NewExec(be, func(a, b *Node) *Node { return Dot(a, b) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := MatmulFlops()
+	if _, err := exec.Exec(randTensor(r, 7, 13), randTensor(r, 13, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := MatmulFlops()-before, int64(2*7*13*5); got != want {
+		t.Fatalf("MatmulFlops grew by %d, want %d", got, want)
+	}
+}
