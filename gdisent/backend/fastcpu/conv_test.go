@@ -12,8 +12,23 @@ import (
 // TestConvGeneralMatchesStock compares the implicit-GEMM ConvGeneral with SimpleGo's loops on the three forms
 // gdisent's nn builds (convolution, its input gradient with input dilation and a reversed kernel, its kernel
 // gradient with kernel dilation and exchanged batch/channel axes) and on odd mixtures: negative paddings, both
-// dilations at once, strides that do not divide the dilation, channels-first layouts.
+// dilations at once, strides that do not divide the dilation, channels-first layouts — with the in-place AVX-512
+// kernels and with the packed-GEMM path that CPUs without AVX-512 take.
 func TestConvGeneralMatchesStock(t *testing.T) {
+	for _, inPlace := range []bool{true, false} {
+		if inPlace && !hasRunsKernel {
+			continue
+		}
+		t.Run(fmt.Sprintf("in-place kernels %v", inPlace), func(t *testing.T) {
+			saved := hasRunsKernel
+			hasRunsKernel = inPlace // false: the packed-GEMM path that CPUs without AVX-512 take
+			defer func() { hasRunsKernel = saved }()
+			testConvGeneralMatchesStock(t)
+		})
+	}
+}
+
+func testConvGeneralMatchesStock(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 7))
 	nhwc := ConvolveAxesConfig{InputBatch: 0, InputChannels: 3, InputSpatial: []int{1, 2},
 		KernelInputChannels: 2, KernelOutputChannels: 3, KernelSpatial: []int{0, 1},
