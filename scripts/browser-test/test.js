@@ -254,6 +254,8 @@ async function runNotebook(browser, args, nbArg) {
 
     // Run All from the menu, watching the training progress output while it runs.
     const prog = spec.progress ? {idx: await page.evaluate((s) => window.__g.find(s), spec.progress.cell), maxAreas: 0, texts: new Set()} : null;
+    // Committed notebooks keep the outputs of a full run: clear them so every check sees this run's outputs only.
+    await page.evaluate(() => Jupyter.notebook.clear_all_output());
     const clicked = await page.evaluate(() => { const a = document.querySelector('#run_all_cells > a'); if (a) a.click(); return !!a; });
     if (!clicked) await page.evaluate(() => Jupyter.notebook.execute_all_cells());
     const t0 = Date.now();
