@@ -43,52 +43,22 @@ func (t OpTimes) String(steps int) string {
 // StartOpTimer wraps every SimpleGo executor with a timer; the returned function restores them and returns the
 // table. For profiling only: call both while no graph is executing.
 func StartOpTimer() (stop func() OpTimes) {
-	var mu sync.Mutex
-	var total [backends.OpTypeLast]time.Duration
-	var calls [backends.OpTypeLast]int
-	saved := nodeExecutors
-	for op, orig := range saved {
-		if orig == nil {
-			continue
-		}
-		op := backends.OpType(op)
-		nodeExecutors[op] = func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
-			*simplego.Buffer, error) {
-			t0 := time.Now()
-			out, err := orig(be, n, in, owned)
-			d := time.Since(t0)
-			mu.Lock()
-			total[op] += d
-			calls[op]++
-			mu.Unlock()
-			return out, err
-		}
-	}
-	return func() OpTimes {
-		nodeExecutors = saved
-		mu.Lock()
-		defer mu.Unlock()
-		var t OpTimes
-		for op := range backends.OpTypeLast {
-			if calls[op] > 0 {
-				t = append(t, OpTime{Op: op, Calls: calls[op], Total: total[op]})
-			}
-		}
-		sort.Slice(t, func(i, j int) bool { return t[i].Total > t[j].Total })
-		return t
-	}
+	return startTimer(func(*simplego.Node, []*simplego.Buffer) string { return "" })
 }
 
 // StartNodeTimer is StartOpTimer keyed by op type and shapes (inputs -> output), to find the costly instances of
 // an op.
-func StartNodeTimer() (stop func() OpTimes) {
-	type key struct {
-		op    backends.OpType
-		shape string
+func StartNodeTimer() (stop func() OpTimes) { return startTimer(shapeKey) }
+
+// startTimer wraps every executor with a wall-clock timer whose totals are kept per op type and key(node, inputs).
+func startTimer(key func(*simplego.Node, []*simplego.Buffer) string) (stop func() OpTimes) {
+	type slot struct {
+		op  backends.OpType
+		key string
 	}
 	var mu sync.Mutex
-	total := map[key]time.Duration{}
-	calls := map[key]int{}
+	total := map[slot]time.Duration{}
+	calls := map[slot]int{}
 	saved := nodeExecutors
 	for op, orig := range saved {
 		if orig == nil {
@@ -97,18 +67,7 @@ func StartNodeTimer() (stop func() OpTimes) {
 		op := backends.OpType(op)
 		nodeExecutors[op] = func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
 			*simplego.Buffer, error) {
-			var sb strings.Builder
-			for i, b := range in {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				if b != nil {
-					sb.WriteString(bufOf(b).shape.String())
-				}
-			}
-			sb.WriteString(" -> ")
-			sb.WriteString(nodeOf(n).shape.String())
-			k := key{op, sb.String()}
+			k := slot{op, key(n, in)}
 			t0 := time.Now()
 			out, err := orig(be, n, in, owned)
 			d := time.Since(t0)
@@ -125,11 +84,27 @@ func StartNodeTimer() (stop func() OpTimes) {
 		defer mu.Unlock()
 		var t OpTimes
 		for k, d := range total {
-			t = append(t, OpTime{Op: k.op, Key: k.shape, Calls: calls[k], Total: d})
+			t = append(t, OpTime{Op: k.op, Key: k.key, Calls: calls[k], Total: d})
 		}
 		sort.Slice(t, func(i, j int) bool { return t[i].Total > t[j].Total })
 		return t
 	}
+}
+
+// shapeKey names a node by its input and output shapes: "[2 3], [3 4] -> [2 4]".
+func shapeKey(n *simplego.Node, in []*simplego.Buffer) string {
+	var sb strings.Builder
+	for i, b := range in {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		if b != nil {
+			sb.WriteString(bufOf(b).shape.String())
+		}
+	}
+	sb.WriteString(" -> ")
+	sb.WriteString(nodeOf(n).shape.String())
+	return sb.String()
 }
 
 // StartOpLabels wraps every SimpleGo executor so that CPU profile samples carry pprof labels "op" (the op type) and
@@ -145,20 +120,8 @@ func StartOpLabels() (stop func()) {
 		op := backends.OpType(op)
 		nodeExecutors[op] = func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
 			out *simplego.Buffer, err error) {
-			var sb strings.Builder
-			sb.WriteString(op.String())
-			sb.WriteString(" ")
-			for i, b := range in {
-				if i > 0 {
-					sb.WriteString(", ")
-				}
-				if b != nil {
-					sb.WriteString(bufOf(b).shape.String())
-				}
-			}
-			sb.WriteString(" -> ")
-			sb.WriteString(nodeOf(n).shape.String())
-			pprof.Do(context.Background(), pprof.Labels("op", op.String(), "node", sb.String()), func(context.Context) {
+			node := op.String() + " " + shapeKey(n, in)
+			pprof.Do(context.Background(), pprof.Labels("op", op.String(), "node", node), func(context.Context) {
 				out, err = orig(be, n, in, owned)
 			})
 			return out, err
