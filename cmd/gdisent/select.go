@@ -39,10 +39,7 @@ func runSelect(args []string) error {
 	if err != nil {
 		return err
 	}
-	models := make([]selection.Model, len(trained))
-	for i, m := range trained {
-		models[i] = m
-	}
+	models := selection.Models(trained)
 	if len(models) < 2 {
 		return fmt.Errorf("%s has %d finished runs; selection needs at least 2", *dir, len(models))
 	}

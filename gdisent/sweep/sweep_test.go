@@ -166,10 +166,7 @@ func TestVAEKindEndToEnd(t *testing.T) {
 	if err != nil || len(models) != 2 || len(runs) != 2 {
 		t.Fatalf("LoadModels: %d models, %v", len(models), err)
 	}
-	pool := make([]selection.Model, len(models))
-	for i, m := range models {
-		pool[i] = m
-	}
+	pool := selection.Models(models)
 	mc := metrics.InfoGANCRConfig()
 	mc.NumGroups, mc.GroupSize, mc.NumVariance = 12, 8, 64
 	if _, err := selection.ModelCentrality(pool, selection.CentralityConfig{Metric: &mc}); err != nil {
