@@ -8,6 +8,11 @@ temporary directory in quick mode).
 
     scripts/nbrun.py notebooks/quickstart.ipynb          # full run
     scripts/nbrun.py --quick notebooks/*.ipynb           # quick mode (GDISENT_QUICK=1), as the tests do
+    scripts/nbrun.py --keep notebooks/unrolled_ring.ipynb  # full run; its outputs go back into the notebook
+
+--keep writes the outputs of a passing full run into the source notebook, lightened for the repository: an
+image output that has a PNG loses its SVG twin, outputs that carry scripts (live widgets) are dropped, and the
+progress display keeps only its final state.
 """
 import argparse
 import json
@@ -76,7 +81,29 @@ def run(path, args):
     print(f"{status:6s} {path}: {images} images, {dt:.0f}s -> {outpath}", flush=True)
     for p in problems:
         print(f"       {p}", flush=True)
+    if args.keep and not problems:
+        nbformat.write(lighten(nb), path)
+        print(f"       outputs kept in {path} ({os.path.getsize(path) // 1024} KB)", flush=True)
     return not problems
+
+
+def lighten(nb):
+    """Returns nb with outputs fit to commit: PNG kept over SVG, no script-carrying outputs, no execution times."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if data is not None:
+                if "image/png" in data:
+                    data.pop("image/svg+xml", None)
+                if "<script" in data.get("text/html", ""):
+                    continue
+            kept.append(out)
+        cell.outputs = kept
+        cell.metadata.pop("execution", None)
+    return nb
 
 
 def use_this_checkout(kernel):
@@ -105,7 +132,11 @@ def main():
     ap.add_argument("--out", default="out/notebooks", help="where executed notebooks are written")
     ap.add_argument("--kernel", default="gdisent", help="Jupyter kernel name (installed by install.sh)")
     ap.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds")
+    ap.add_argument("--keep", action="store_true",
+                    help="write the outputs of a passing full run back into the notebook (see above)")
     args = ap.parse_args()
+    if args.keep and args.quick:
+        sys.exit("nbrun: --keep is for full runs: quick-mode outputs are not results")
     if args.quick:
         os.environ["GDISENT_QUICK"] = "1"
     use_this_checkout(args.kernel)

@@ -74,6 +74,14 @@ func UnsupervisedCodes(codes []float64, n, D int, cfg Config) (UnsupervisedResul
 	}
 	cov.ScaleSym(1/float64(n-1), cov)
 	var r UnsupervisedResult
+	for a := 0; a < D; a++ {
+		for b := a; b < D; b++ {
+			if v := cov.At(a, b); math.IsNaN(v) || math.IsInf(v, 0) {
+				return r, fmt.Errorf("unsupervised scores: the covariance of codes %d and %d overflows float64 "+
+					"(codes of magnitude ~1e154 or more); rescale the codes before scoring", a, b)
+			}
+		}
+	}
 
 	// Total correlation over the non-constant codes.
 	var active []int
@@ -111,12 +119,22 @@ func UnsupervisedCodes(codes []float64, n, D int, cfg Config) (UnsupervisedResul
 
 	// Wasserstein correlation: the eigenvalues of diag(Σ)^½ Σ diag(Σ)^½ (similar to diag(Σ)·Σ, whose matrix square
 	// root disentanglement_lib takes) give tr of the root.
+	// W₂² is homogeneous of degree 1 in Σ, so Σ is divided by its largest variance first: the products below then
+	// stay finite for any finite covariance.
+	unit := 0.0
+	for a := 0; a < D; a++ {
+		unit = math.Max(unit, cov.At(a, a))
+	}
+	if unit == 0 {
+		unit = 1
+	}
 	scaled := mat.NewSymDense(D, nil)
 	trace := 0.0
 	for a := 0; a < D; a++ {
-		trace += cov.At(a, a)
+		trace += cov.At(a, a) / unit
 		for b := a; b < D; b++ {
-			scaled.SetSym(a, b, math.Sqrt(cov.At(a, a))*cov.At(a, b)*math.Sqrt(cov.At(b, b)))
+			va, vb := cov.At(a, a)/unit, cov.At(b, b)/unit
+			scaled.SetSym(a, b, math.Sqrt(va)*(cov.At(a, b)/unit)*math.Sqrt(vb))
 		}
 	}
 	var eig mat.EigenSym
@@ -127,9 +145,10 @@ func UnsupervisedCodes(codes []float64, n, D int, cfg Config) (UnsupervisedResul
 	for _, l := range eig.Values(nil) {
 		rootTrace += math.Sqrt(math.Max(l, 0))
 	}
-	r.GaussianWassersteinCorrelation = math.Max(2*trace-2*rootTrace, 0)
+	w := math.Max(2*trace-2*rootTrace, 0)
+	r.GaussianWassersteinCorrelation = w * unit
 	if trace > 0 {
-		r.GaussianWassersteinCorrelationNorm = r.GaussianWassersteinCorrelation / trace
+		r.GaussianWassersteinCorrelationNorm = w / trace
 	}
 
 	// Mean pairwise mutual information of the discretised codes.

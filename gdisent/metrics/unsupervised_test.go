@@ -151,3 +151,36 @@ func TestUnsupervisedSampled(t *testing.T) {
 		t.Error("one code: want an error")
 	}
 }
+
+func TestUnsupervisedScaleAndOverflow(t *testing.T) {
+	// W₂² scales with Σ (codes times c: W times c²; the normalised score and TC unchanged), even where the
+	// unscaled products diag(Σ)^½ Σ diag(Σ)^½ would overflow float64.
+	L := [][]float64{{1, 0}, {1.2, 1.6}}
+	n := 2000
+	codes := exactCovCodes(4, n, L)
+	base, err := UnsupervisedCodes(codes, n, 2, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const c = 1e90
+	big := make([]float64, len(codes))
+	for i, v := range codes {
+		big[i] = v * c
+	}
+	r, err := UnsupervisedCodes(big, n, 2, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(r.GaussianWassersteinCorrelation/(c*c)-base.GaussianWassersteinCorrelation) > 1e-9*base.GaussianWassersteinCorrelation ||
+		math.Abs(r.GaussianWassersteinCorrelationNorm-base.GaussianWassersteinCorrelationNorm) > 1e-9 ||
+		math.Abs(r.GaussianTotalCorrelation-base.GaussianTotalCorrelation) > 1e-9 {
+		t.Errorf("codes ×1e90: %+v; unscaled %+v", r, base)
+	}
+	// Codes so large that the covariance itself overflows: an error naming the overflow, not NaN scores.
+	for i := range big {
+		big[i] = codes[i] * 1e300
+	}
+	if _, err := UnsupervisedCodes(big, n, 2, Config{}); err == nil || !strings.Contains(err.Error(), "overflows") {
+		t.Errorf("codes ×1e300: err %v, want an overflow error", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"os"
+	"path/filepath"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/janpfeifer/gonb/gonbui"
@@ -45,16 +46,31 @@ func Must[T any](v T, err error) T {
 }
 
 // Backend returns the process-wide backend (see package backend) and shows which one was picked and why as one
-// grey line; a failure stops the cell like Check.
+// grey line, once per kernel (the first cell that asks); a failure stops the cell like Check.
 func Backend() backends.Backend {
 	b, err := backend.New()
 	Check(err)
 	c := backend.Choose()
 	msg := fmt.Sprintf("backend %s (%s)", c.Config, c.Reason)
 	if gonbui.IsNotebook {
-		gonbui.DisplayHTML(`<div style="color:#777;font-family:monospace;font-size:11px">` + html.EscapeString(msg) + `</div>`)
+		if firstInKernel("backend") {
+			gonbui.DisplayHTML(`<div style="color:#777;font-family:monospace;font-size:11px">` + html.EscapeString(msg) + `</div>`)
+		}
 	} else {
 		fmt.Fprintln(os.Stderr, "gdisent:", msg)
 	}
 	return b
+}
+
+// firstInKernel reports whether this is the first cell of the running kernel to ask about key. GoNB runs each
+// cell as a child process of the kernel, so a marker file named after the parent's pid outlives the cell but not
+// a kernel restart. Where the marker cannot be written it answers true: showing a line twice beats hiding it.
+func firstInKernel(key string) bool {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("gdisent-kernel-%d-%s", os.Getppid(), key))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return !os.IsExist(err)
+	}
+	f.Close()
+	return true
 }

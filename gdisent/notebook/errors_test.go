@@ -2,8 +2,10 @@ package notebook
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,5 +32,18 @@ func TestCheck(t *testing.T) {
 	if got := string(out); strings.Count(got, "\n") != 1 || !strings.Contains(got, "error: the run directory x") ||
 		strings.Contains(got, "goroutine") {
 		t.Errorf("printed %q, want one error line", got)
+	}
+}
+
+func TestFirstInKernel(t *testing.T) {
+	key := fmt.Sprintf("test-%d", os.Getpid())
+	t.Cleanup(func() {
+		os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("gdisent-kernel-%d-%s", os.Getppid(), key)))
+	})
+	if !firstInKernel(key) {
+		t.Fatal("first call: false, want true")
+	}
+	if firstInKernel(key) || firstInKernel(key) {
+		t.Error("later calls under the same parent: true, want false")
 	}
 }
