@@ -5,8 +5,9 @@
 # Screenshots and logs go to out/browser/. Installs what it needs (Chromium from Debian, puppeteer-core from npm
 # as pinned in scripts/browser-test/package-lock.json); nothing downloads a browser. Needs ./install.sh once.
 #
-#   scripts/browser-test.sh                        # quickstart.ipynb and explorer.ipynb
+#   scripts/browser-test.sh                        # run quickstart and explorer; view every notebook as committed
 #   scripts/browser-test.sh explorer.ipynb=2       # chosen notebooks, optionally with a minimum image count
+#   scripts/browser-test.sh view:unrolled_ring.ipynb   # open as committed (kept outputs), without running it
 #
 # Environment: GDISENT_BROWSER_TIMEOUT (seconds for the whole test, default 3600), GDISENT_BROWSER_NB_TIMEOUT
 # (seconds per notebook, default 1200).
@@ -16,7 +17,10 @@ here="$root/scripts/browser-test"
 out="$root/out/browser"
 say() { printf 'browser-test: %s\n' "$*"; }
 die() { printf 'browser-test: error: %s\n' "$*" >&2; exit 1; }
-[ $# -gt 0 ] || set -- quickstart.ipynb explorer.ipynb
+if [ $# = 0 ]; then
+  set -- quickstart.ipynb explorer.ipynb
+  for f in "$root"/notebooks/*.ipynb; do set -- "$@" "view:$(basename "$f")"; done
+fi
 
 # 1. Chromium (Debian package) and node.
 chromium=/usr/bin/chromium
@@ -76,10 +80,12 @@ trap 'exit 130' INT TERM
 mkdir -p "$tmp/jupyter/kernels/gdisent" "$tmp/data" "$tmp/config" "$tmp/runtime" "$tmp/nb" "$tmp/runs" "$out"
 sed -e "s#@GONB@#$gobin/gonb#" -e "s#@ROOT@#$root#" -e "s#@PATH@#$gobin:$(dirname "$(command -v go)"):/usr/local/bin:/usr/bin:/bin#" \
   "$root/kernels/gdisent/kernel.json.in" > "$tmp/jupyter/kernels/gdisent/kernel.json"
+mkdir -p "$tmp/nb/committed"
 for nb in "$@"; do
-  f="$root/notebooks/${nb%%=*}"
+  name="${nb#view:}"; name="${name%%=*}"
+  f="$root/notebooks/$name"
   [ -f "$f" ] || die "no notebook $f"
-  cp "$f" "$tmp/nb/"
+  if [[ "$nb" == view:* ]]; then cp "$f" "$tmp/nb/committed/"; else cp "$f" "$tmp/nb/"; fi
 done
 rm -rf "$out/figures"
 port="$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

@@ -5,6 +5,9 @@
 //
 //   node test.js --url http://127.0.0.1:PORT --token TOKEN --out DIR [--figures DIR] NOTEBOOK[=MIN_IMAGES] ...
 //
+// A notebook given as view:NOTEBOOK is opened as committed (from the server's committed/ folder) without running
+// it: its kept outputs must render (viewNotebook).
+//
 // Per notebook it prints PASS/FAIL lines and saves a full-page screenshot to DIR/<notebook>.png; it exits 1 when
 // any check failed. Every wait is bounded (GDISENT_BROWSER_NB_TIMEOUT seconds per notebook, default 1200).
 'use strict';
@@ -49,8 +52,9 @@ function parseArgs(argv) {
     if (k.startsWith('--')) {
       a[k.slice(2)] = argv[++i];
     } else {
-      const [name, min] = k.split('=');
-      a.notebooks.push({name, min: min === undefined ? undefined : parseInt(min, 10)});
+      const view = k.startsWith('view:');
+      const [name, min] = (view ? k.slice(5) : k).split('=');
+      a.notebooks.push({name, view, min: min === undefined ? undefined : parseInt(min, 10)});
     }
   }
   for (const k of ['url', 'token', 'out']) {
@@ -85,6 +89,9 @@ window.__g = {
     root = root || document;
     return root.querySelectorAll('.output_subarea img').length + root.querySelectorAll('.output_subarea svg').length -
       root.querySelectorAll('.output_subarea svg svg').length;
+  },
+  brokenImages() {
+    return Array.from(document.querySelectorAll('.output_subarea img')).filter(im => !im.complete || im.naturalWidth === 0).length;
   },
   problems() {
     const out = [];
@@ -347,6 +354,53 @@ async function runNotebook(browser, args, nbArg) {
   }
 }
 
+// viewNotebook opens a notebook as committed, without running it, and checks what a reader browsing the repository
+// sees: outputs of a full run (at least the notebook's min_images images, every one decoded by the browser) and no
+// error output. The full-page screenshot goes to DIR/committed/<notebook>.png.
+async function viewNotebook(browser, args, nbArg) {
+  const nb = nbArg.name;
+  const label = `${nb} (committed outputs)`;
+  const page = await browser.newPage();
+  await page.setViewport({width: 1280, height: 900});
+  page.on('dialog', (d) => d.accept());
+  fs.mkdirSync(path.join(args.out, 'committed'), {recursive: true});
+  try {
+    const url = `${args.url}/notebooks/committed/${encodeURIComponent(nb)}?token=${args.token}`;
+    await page.goto(url, {waitUntil: 'load', timeout: 120000});
+    await waitFor(page, 'the notebook', () => window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded, 120000);
+    await page.evaluate(PAGE_HELPERS);
+    await page.evaluate(() => Jupyter.notebook.set_autosave_interval(0));
+    await waitFor(page, 'its images to decode', () => Array.from(document.querySelectorAll('.output_subarea img'))
+      .every((im) => im.complete), 60000);
+    const kept = await page.evaluate(() => window.__g.cells().some((c) => c.cell_type === 'code' && c.output_area.outputs.length > 0));
+    if (!kept) {
+      console.log(`INFO ${label}: no outputs committed (the notebook has not been run in full)`);
+      return;
+    }
+    const want = await page.evaluate(() => ((Jupyter.notebook.metadata.gdisent || {}).min_images) || 1);
+    const images = await page.evaluate(() => window.__g.images());
+    const broken = await page.evaluate(() => window.__g.brokenImages());
+    report(label, `shows >= ${want} images, none broken`, images >= want && broken === 0, `${images} images, ${broken} broken`);
+    const problems = await page.evaluate(() => window.__g.problems());
+    report(label, 'no error output', problems.length === 0, problems.join('; '));
+  } catch (err) {
+    report(label, 'open', false, err.message);
+  } finally {
+    try {
+      await page.evaluate(() => {
+        for (const el of [document.documentElement, document.body, document.getElementById('site')]) {
+          if (el) { el.style.height = 'auto'; el.style.overflow = 'visible'; }
+        }
+      });
+      await page.screenshot({path: path.join(args.out, 'committed', nb.replace(/\.ipynb$/, '') + '.png'), fullPage: true});
+    } catch (e) {
+      console.log(`INFO ${label}: no screenshot: ${e.message}`);
+    }
+    await page.close().catch(() => {});
+    await shutdownKernels(args);
+  }
+}
+
 // shutdownKernels ends every session of the server (this test's server: its kernels are ours).
 async function shutdownKernels(args) {
   try {
@@ -375,7 +429,10 @@ async function main() {
     protocolTimeout: 120000,
   });
   try {
-    for (const nb of args.notebooks) await runNotebook(browser, args, nb);
+    for (const nb of args.notebooks) {
+      if (nb.view) await viewNotebook(browser, args, nb);
+      else await runNotebook(browser, args, nb);
+    }
   } finally {
     await browser.close().catch(() => {});
     fs.rmSync(profile, {recursive: true, force: true});
