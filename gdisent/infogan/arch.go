@@ -172,10 +172,10 @@ func ConvArchitecture(c ConvConfig) (Architecture, error) {
 // Metz et al. (2017): generator and discriminator trunk with `layers` hidden ReLU layers of `hidden` units (tanh
 // with MLPConfig.Activation); the generator output is linear. The CR discriminator sees the two points concatenated.
 func MLPArchitecture(dataDim, hidden, layers int) (Architecture, error) {
-	return mlpArchitecture(MLPConfig{DataDim: dataDim, Hidden: hidden, Layers: layers})
+	return mlpArchitecture(MLPConfig{DataDim: dataDim, Hidden: hidden, Layers: layers}, 0)
 }
 
-func mlpArchitecture(c MLPConfig) (Architecture, error) {
+func mlpArchitecture(c MLPConfig, seed int64) (Architecture, error) {
 	dataDim, hidden, layers := c.DataDim, c.Hidden, c.Layers
 	if dataDim <= 0 || hidden <= 0 || layers <= 0 {
 		return Architecture{}, errors.Errorf("infogan.MLPArchitecture: sizes must be positive, got dim %d hidden %d layers %d", dataDim, hidden, layers)
@@ -188,9 +188,23 @@ func mlpArchitecture(c MLPConfig) (Architecture, error) {
 	default:
 		return Architecture{}, errors.Errorf(`infogan: MLP.Activation must be "relu" or "tanh", got %q`, c.Activation)
 	}
+	var init initializers.VariableInitializer
+	if c.Init == "orthogonal" {
+		gain := c.InitGain
+		if gain == 0 {
+			gain = 1
+		}
+		init = nn.Orthogonal(uint64(seed), gain)
+	}
+	dense := func(ctx *context.Context, x *Node, out int) *Node {
+		if init != nil {
+			ctx = ctx.WithInitializer(init)
+		}
+		return nn.Dense(ctx, x, out).Done()
+	}
 	stack := func(ctx *context.Context, x *Node) *Node {
 		for i := range layers {
-			x = act(nn.Dense(ctx.Inf("hidden%d", i), x, hidden).Done())
+			x = act(dense(ctx.Inf("hidden%d", i), x, hidden))
 		}
 		return x
 	}
@@ -202,14 +216,14 @@ func mlpArchitecture(c MLPConfig) (Architecture, error) {
 	return Architecture{
 		Name: "mlp",
 		Generator: func(ctx *context.Context, z *Node) *Node {
-			return nn.Dense(ctx.In("out"), stack(ctx, z), dataDim).Done()
+			return dense(ctx.In("out"), stack(ctx, z), dataDim)
 		},
 		Trunk: func(ctx *context.Context, x *Node) *Node { check(x); return stack(ctx, x) },
-		DHead: func(ctx *context.Context, h *Node) *Node { return Reshape(nn.Dense(ctx, h, 1).Done(), -1) },
-		QHead: func(ctx *context.Context, h *Node, out int) *Node { return nn.Dense(ctx, h, out).Done() },
+		DHead: func(ctx *context.Context, h *Node) *Node { return Reshape(dense(ctx, h, 1), -1) },
+		QHead: func(ctx *context.Context, h *Node, out int) *Node { return dense(ctx, h, out) },
 		CRDiscriminator: func(ctx *context.Context, a, b *Node, numCodes int) *Node {
 			check(a)
-			return nn.Dense(ctx.In("out"), stack(ctx, Concatenate([]*Node{a, b}, -1)), numCodes).Done()
+			return dense(ctx.In("out"), stack(ctx, Concatenate([]*Node{a, b}, -1)), numCodes)
 		},
 	}, nil
 }

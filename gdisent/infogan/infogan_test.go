@@ -430,3 +430,62 @@ func TestGeneratorRegularizers(t *testing.T) {
 		t.Errorf("too many spectral vectors: %v", err)
 	}
 }
+
+// TestOrthogonalInit: with MLP.Init "orthogonal" every weight matrix of the generator and the discriminator starts
+// with orthonormal columns (or rows) times InitGain, the same for the same seed; the default initialiser's do not.
+func TestOrthogonalInit(t *testing.T) {
+	weights := func(init string, seed int64) map[string][]float32 {
+		cfg := mlpConfig(RingConfig(), seed, gan.LatentSpec{Noise: 8, NoiseDist: gan.Normal})
+		cfg.MLP.Init, cfg.MLP.InitGain, cfg.BatchSize = init, 1.4, 16
+		m := newModel(t, cfg)
+		if _, err := m.TrainStep(0, training.StepRand(seed, 0)); err != nil { // builds every network
+			t.Fatal(err)
+		}
+		return varValues(t, m.Context(), "")
+	}
+	// One step of Adam (lr ≤ 1e-3) moves each weight by at most about the learning rate.
+	gramErr := func(_ string, w []float32, rows, cols int) float64 {
+		worst := 0.0
+		n, inner := cols, rows
+		at := func(k, a int) float64 { return float64(w[k*cols+a]) }
+		if rows < cols {
+			n, inner = rows, cols
+			at = func(k, a int) float64 { return float64(w[a*cols+k]) }
+		}
+		for a := range n {
+			for b := range n {
+				s := 0.0
+				for k := range inner {
+					s += at(k, a) * at(k, b)
+				}
+				if a == b {
+					s -= 1.4 * 1.4
+				}
+				worst = max(worst, math.Abs(s))
+			}
+		}
+		return worst
+	}
+	orth, def, again := weights("orthogonal", 3), weights("", 3), weights("orthogonal", 3)
+	checked := 0
+	for name, w := range orth {
+		if !strings.HasSuffix(name, "/weights") || !strings.Contains(name, "hidden1") {
+			continue
+		}
+		// hidden1: a 32×32 layer (square): both Gram matrices are gain²·I.
+		t.Logf("%s: |WᵀW − 1.96·I| max %.4f orthogonal, %.4f default", name, gramErr(name, w, 32, 32), gramErr(name, def[name], 32, 32))
+		if e := gramErr(name, w, 32, 32); e > 0.1 {
+			t.Errorf("%s: orthogonal init, |WᵀW − 1.96·I| up to %.3f", name, e)
+		}
+		if e := gramErr(name, def[name], 32, 32); e < 0.5 {
+			t.Errorf("%s: default init is orthogonal too (%.3f): the test cannot tell them apart", name, e)
+		}
+		if !slices.Equal(w, again[name]) {
+			t.Errorf("%s: same seed, different weights", name)
+		}
+		checked++
+	}
+	if checked < 2 {
+		t.Fatalf("checked %d hidden1 weight matrices, want the generator's and the discriminator's", checked)
+	}
+}

@@ -26,12 +26,12 @@ func saveFigure(p *plot.Plot, w, h vg.Length, dir, name string) error {
 	return nil
 }
 
-// firstSeedPerGroup returns, for each distinct value of the grid parameter key, the finished run with the lowest
-// seed, ordered by that value.
+// firstSeedPerGroup returns, for each sweep and distinct value of the grid parameter key, the finished run with the
+// lowest seed, ordered by sweep and value.
 func firstSeedPerGroup(runs []RunResult, key string) []RunResult {
 	best := map[string]RunResult{}
 	for _, r := range runs {
-		k := fmt.Sprint(r.Params[key])
+		k := r.Sweep + "\x00" + fmt.Sprint(r.Params[key])
 		if b, ok := best[k]; !ok || r.Seed < b.Seed {
 			best[k] = r
 		}
@@ -41,6 +41,9 @@ func firstSeedPerGroup(runs []RunResult, key string) []RunResult {
 		out = append(out, r)
 	}
 	sort.Slice(out, func(i, j int) bool {
+		if out[i].Sweep != out[j].Sweep {
+			return out[i].Sweep < out[j].Sweep
+		}
 		a, _ := toFloat(out[i].Params[key])
 		b, _ := toFloat(out[j].Params[key])
 		return a < b
@@ -76,7 +79,11 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 		if err != nil {
 			return err
 		}
-		p, err := plots.Scatter2D(fmt.Sprintf("K = %v (seed %d): %v of 8 modes", r.Params["UnrollSteps"], r.Seed, r.Scores["modes_covered"]),
+		title := fmt.Sprintf("K = %v (seed %d): %v of 8 modes", r.Params["UnrollSteps"], r.Seed, r.Scores["modes_covered"])
+		if r.Sweep == ringOrthogonal {
+			title = "orthogonal init, " + title
+		}
+		p, err := plots.Scatter2D(title,
 			plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)},
 			plots.Series{Name: "data", X: column(real, 0), Y: column(real, 1)})
 		if err != nil {
