@@ -336,21 +336,26 @@ async function runNotebook(browser, args, nbArg) {
   } catch (err) {
     report(nb, 'run', false, err.message);
   } finally {
-    try {
-      await page.evaluate(() => {
-        // Let the notebook flow with the page so that a full-page screenshot shows every cell.
-        for (const el of [document.documentElement, document.body, document.getElementById('site')]) {
-          if (el) { el.style.height = 'auto'; el.style.overflow = 'visible'; }
-        }
-      });
-      await page.screenshot({path: shot, fullPage: true});
-      console.log(`INFO ${nb}: screenshot ${shot}`);
-    } catch (e) {
-      console.log(`INFO ${nb}: no screenshot: ${e.message}`);
-    }
+    await fullPageScreenshot(page, nb, shot);
     consoleLog.end();
     await page.close().catch(() => {});
     await shutdownKernels(args);
+  }
+}
+
+// fullPageScreenshot saves the whole notebook, every cell, to file (a failure is reported, not raised).
+async function fullPageScreenshot(page, label, file) {
+  try {
+    await page.evaluate(() => {
+      // Let the notebook flow with the page so that a full-page screenshot shows every cell.
+      for (const el of [document.documentElement, document.body, document.getElementById('site')]) {
+        if (el) { el.style.height = 'auto'; el.style.overflow = 'visible'; }
+      }
+    });
+    await page.screenshot({path: file, fullPage: true});
+    console.log(`INFO ${label}: screenshot ${file}`);
+  } catch (e) {
+    console.log(`INFO ${label}: no screenshot: ${e.message}`);
   }
 }
 
@@ -386,16 +391,7 @@ async function viewNotebook(browser, args, nbArg) {
   } catch (err) {
     report(label, 'open', false, err.message);
   } finally {
-    try {
-      await page.evaluate(() => {
-        for (const el of [document.documentElement, document.body, document.getElementById('site')]) {
-          if (el) { el.style.height = 'auto'; el.style.overflow = 'visible'; }
-        }
-      });
-      await page.screenshot({path: path.join(args.out, 'committed', nb.replace(/\.ipynb$/, '') + '.png'), fullPage: true});
-    } catch (e) {
-      console.log(`INFO ${label}: no screenshot: ${e.message}`);
-    }
+    await fullPageScreenshot(page, label, path.join(args.out, 'committed', nb.replace(/\.ipynb$/, '') + '.png'));
     await page.close().catch(() => {});
     await shutdownKernels(args);
   }
