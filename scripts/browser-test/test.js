@@ -352,6 +352,7 @@ async function fullPageScreenshot(page, label, file) {
         if (el) { el.style.height = 'auto'; el.style.overflow = 'visible'; }
       }
     });
+    await sleep(500); // let the layout settle: Jupyter resizes #site on its own events
     await page.screenshot({path: file, fullPage: true});
     console.log(`INFO ${label}: screenshot ${file}`);
   } catch (e) {
