@@ -110,7 +110,8 @@ func UnrolledMNIST() Experiment {
 		Sweeps: []sweep.Sweep{{Name: "infogan", Kind: sweep.KindInfoGAN, Steps: 1000, Seeds: []int64{1, 2, 3},
 			Params: map[string]any{"base": "mnist", "data": "mnist", "UnrollLearningRate": 0.01, "CheckpointEvery": 250},
 			Grid:   map[string][]any{"UnrollSteps": {0, 5, 7, 10}}}},
-		Score: historyScore("q_loss", "g_q_loss", "d_gan", "g_gan"),
+		Score:   historyScore("q_loss", "g_q_loss", "d_gan", "g_gan"),
+		Figures: samplesFigure,
 	}
 	for _, k := range []int{0, 5, 7, 10} {
 		e.Rows = append(e.Rows, Row{Label: fmt.Sprintf("K = %d: Q loss", k), Sweep: "infogan",
@@ -177,7 +178,8 @@ func VAEDSprites() Experiment {
 			{Name: "dip-vae-i", Kind: sweep.KindVAE, Steps: steps, Seeds: []int64{1, 2, 3},
 				Params: params(map[string]any{"Objective": "dip-i", "DIPLambdaOD": 10, "DIPLambdaD": 100})},
 		},
-		Score: dspritesScore,
+		Score:   dspritesScore,
+		Figures: samplesFigure,
 	}
 	paper := map[string]map[string]string{
 		"beta-vae":     {metrics.NameFactorVAE: "0.63 ± .10", metrics.NameDCI: "0.41 ± .11", metrics.NameSAP: "0.55", metrics.NameMIG: "0.21"},
@@ -289,7 +291,8 @@ func InfoGANCRDSprites() Experiment {
 			{Name: "infogan", Kind: sweep.KindInfoGAN, Steps: steps, Seeds: []int64{1, 2, 3}, Params: params(false)},
 			{Name: "infogan-cr", Kind: sweep.KindInfoGANCR, Steps: steps, Seeds: []int64{1, 2, 3, 4, 5, 6, 7, 8}, Params: params(true)},
 		},
-		Score: pooledDSpritesScore(2, false),
+		Score:   pooledDSpritesScore(2, false),
+		Figures: samplesFigure,
 	}
 	paper := map[string]map[string]string{
 		"infogan":    {metrics.NameFactorVAE: "0.82 ± 0.01", metrics.NameDCI: "0.60 ± 0.02", metrics.NameSAP: "0.41 ± 0.02", metrics.NameExplicitness: "0.82 ± 0.00", metrics.NameModularity: "0.94 ± 0.01", metrics.NameMIG: "0.22 ± 0.01", metrics.NameBetaVAE: "0.87 ± 0.01"},
@@ -355,7 +358,8 @@ func VAEInfoGANMNIST() Experiment {
 			{Name: "vae-gan", Kind: sweep.KindVAEGAN, Steps: 3000, Seeds: []int64{1, 2, 3}, Params: with(0)},
 			{Name: "vae-infogan", Kind: sweep.KindVAEGAN, Steps: 3000, Seeds: []int64{1, 2, 3}, Params: with(2)},
 		},
-		Score: mnistKLScore,
+		Score:   mnistKLScore,
+		Figures: samplesFigure,
 	}
 	for _, s := range []string{"vae-gan", "vae-infogan"} {
 		e.Rows = append(e.Rows,
@@ -430,7 +434,8 @@ func DirectionsDSprites() Experiment {
 			Params: map[string]any{"base": "mnist", "pool": 2, "BatchSize": 32, "LambdaInfoD": 0, "LambdaInfoG": 0,
 				"Latent": map[string]any{"Categorical": []int{}, "Continuous": 0, "Noise": 16, "NoiseDist": 1},
 				"Conv":   infoganSmallConv(32), "CheckpointEvery": 500}}},
-		Score: directionsScore(directionsFull),
+		Score:   directionsScore(directionsFull),
+		Figures: samplesFigure,
 	}
 	// Table 1 of Khrulkov et al. 2021, 3D Shapes column (MIG): the closest published setting (synthetic shapes).
 	paper := map[string]string{"SeFa": "0.283 ± 0.112 (3D Shapes)", "GANSpace": "0.116 ± 0.042 (3D Shapes)",
@@ -543,7 +548,8 @@ func Regularizers() Experiment {
 			sw("hessian", map[string]any{"HessianPenalty": 1}),
 			sw("spectral", map[string]any{"SpectralAlignment": 1, "SpectralVectors": 3}),
 		},
-		Score: regularizerScore(directionsFull),
+		Score:   regularizerScore(directionsFull),
+		Figures: samplesFigure,
 	}
 	for _, s := range []string{"none", "hessian", "spectral"} {
 		for i := 1; i <= 3; i++ {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gdisent/gdisent/data"
 	"github.com/gdisent/gdisent/gdisent/infogan"
+	"github.com/gdisent/gdisent/gdisent/selection"
 	"github.com/gdisent/gdisent/gdisent/training"
 	"github.com/gdisent/gdisent/plots"
 )
@@ -111,4 +112,57 @@ func column(pts []float32, c int) []float64 {
 		out[i] = float64(pts[2*i+c])
 	}
 	return out
+}
+
+// samplesFigure draws, for the lowest seed of each sweep, ten samples from the model's prior (the same draws for
+// every sweep), one row per sweep, into samples.png/svg/pdf: does the model draw clean images at this scale? Runs
+// whose checkpoints are not on this machine are left out (the figure of an earlier machine stays).
+func samplesFigure(runs []RunResult, load func(RunResult) (training.Model, error), dir string) error {
+	const n = 10
+	var images []float32
+	var labels []string
+	var shape [3]int
+	for _, r := range firstSeedPerGroup(runs, "") {
+		m, err := load(r)
+		if err != nil {
+			continue
+		}
+		s := m.ImageShape()
+		if len(images) > 0 && s != shape {
+			return errors.Errorf("samples figure: sweep %s draws %v images, another %v", r.Sweep, s, shape)
+		}
+		shape = s
+		z := priorSample(m, rand.New(rand.NewPCG(2020, 10)), n)
+		x, err := m.Generate(z, n)
+		if err != nil {
+			return errors.WithMessagef(err, "samples figure: %s", r.Sweep)
+		}
+		images = append(images, x...)
+		labels = append(labels, fmt.Sprintf("%s (seed %d)", r.Sweep, r.Seed))
+	}
+	if len(labels) == 0 {
+		return nil
+	}
+	g, err := plots.TraversalGrid(images, len(labels), n, shape[0], shape[1], shape[2], labels, nil)
+	if err != nil {
+		return err
+	}
+	p := plots.GridPlot(g, fmt.Sprintf("Samples from the prior after %d steps", runs[0].Steps))
+	return saveFigure(p, 8*vg.Inch, vg.Length(len(labels))*0.8*vg.Inch+0.6*vg.Inch, dir, "samples")
+}
+
+// priorSample draws n latent vectors from m's prior: through LatentQuantile where the model has one
+// (selection.PriorModel: InfoGAN's uniform codes), else standard normal.
+func priorSample(m training.Model, rng *rand.Rand, n int) []float32 {
+	L := m.LatentDim()
+	z := make([]float32, n*L)
+	pm, ok := m.(selection.PriorModel)
+	for i := range z {
+		if ok {
+			z[i] = float32(pm.LatentQuantile(i%L, rng.Float64()))
+		} else {
+			z[i] = float32(rng.NormFloat64())
+		}
+	}
+	return z
 }

@@ -124,9 +124,14 @@ func TestQuickVariantsScore(t *testing.T) {
 			continue // TestRingQuick, TestModelSelectionQuick
 		}
 		e, _ := Get(n)
-		res, err := Run(e.Quick(), Options{Results: t.TempDir(), Work: t.TempDir(), Reporter: training.Silent()})
+		opts := Options{Results: t.TempDir(), Work: t.TempDir(), Reporter: training.Silent()}
+		res, err := Run(e.Quick(), opts)
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
+		}
+		// Every image experiment draws its models' samples, one row per sweep.
+		if _, err := os.Stat(filepath.Join(opts.Results, n, "samples.png")); err != nil {
+			t.Errorf("%s: %v", n, err)
 		}
 		if len(res.Pending) != 0 || len(res.Runs) == 0 {
 			t.Fatalf("%s: %d runs, pending %v", n, len(res.Runs), res.Pending)
