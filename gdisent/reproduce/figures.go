@@ -85,8 +85,9 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 			title = "orthogonal init, " + title
 		}
 		p, err := plots.Scatter2D(title,
-			plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)},
-			plots.Series{Name: "data", X: column(real, 0), Y: column(real, 1)})
+			// Real points first, so the generated ones are drawn over them (as in the ring notebook).
+			plots.Series{Name: "real", X: column(real, 0), Y: column(real, 1)},
+			plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)})
 		if err != nil {
 			return err
 		}
