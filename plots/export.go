@@ -110,7 +110,7 @@ func newCanvas(w, h vg.Length, format string) (vg.CanvasWriterTo, error) {
 		}
 		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))
 		if f == "png" {
-			return vgimg.PngCanvas{Canvas: c}, nil
+			return compactPNG{c}, nil
 		}
 		return vgimg.JpegCanvas{Canvas: c}, nil
 	case "svg":
