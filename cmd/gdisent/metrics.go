@@ -93,26 +93,36 @@ func runMetrics(args []string) error {
 	if cfg.DownstreamSizes, err = parseSizes(*sizes); err != nil {
 		return err
 	}
+	res, err := metrics.RunArrays(codesArr.Float64s(), n, d, factors, k, splitNames(*names), cfg)
+	if err != nil {
+		return err
+	}
+	return writeResult(res, *out)
+}
+
+// splitNames parses a comma-separated metric list, ignoring blanks.
+func splitNames(names string) []string {
 	var list []string
-	for _, s := range strings.Split(*names, ",") {
+	for _, s := range strings.Split(names, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			list = append(list, s)
 		}
 	}
-	res, err := metrics.RunArrays(codesArr.Float64s(), n, d, factors, k, list, cfg)
-	if err != nil {
-		return err
-	}
+	return list
+}
+
+// writeResult prints res as JSON, or writes it to out (atomically) and prints the headline scores.
+func writeResult(res metrics.Result, out string) error {
 	blob, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the result: %w", err)
 	}
 	blob = append(blob, '\n')
-	if *out == "" {
+	if out == "" {
 		_, err = os.Stdout.Write(blob)
 		return err
 	}
-	if err := writeAtomic(*out, blob); err != nil {
+	if err := writeAtomic(out, blob); err != nil {
 		return err
 	}
 	printScores(os.Stdout, res.Scores())
@@ -280,31 +290,13 @@ func runModelMetrics(dir, path string, pool int, names string, fs *flag.FlagSet,
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "metrics" })
 	if set { // else the seven metrics above; -metrics' default lists the array metrics only
-		list = nil
-		for _, s := range strings.Split(names, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				list = append(list, s)
-			}
-		}
+		list = splitNames(names)
 	}
 	res, err := metrics.Evaluate(m, src, list, cfg)
 	if err != nil {
 		return err
 	}
-	blob, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding the result: %w", err)
-	}
-	blob = append(blob, '\n')
-	if out == "" {
-		_, err = os.Stdout.Write(blob)
-		return err
-	}
-	if err := writeAtomic(out, blob); err != nil {
-		return err
-	}
-	printScores(os.Stdout, res.Scores())
-	return nil
+	return writeResult(res, out)
 }
 
 // loadRun rebuilds the model of a run directory, whatever its family.

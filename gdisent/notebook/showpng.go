@@ -3,8 +3,6 @@ package notebook
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/pkg/errors"
@@ -23,14 +21,7 @@ func (n Notebook) ShowPNG(fig string, p *plot.Plot, w, h vg.Length) {
 		Check(err)
 		gonbui.DisplayHTML(tag)
 	}
-	dir, err := OutDir(n.Name)
-	Check(err)
-	for _, ext := range []string{"png", "svg", "pdf"} {
-		Check(plots.Save(p, w, h, filepath.Join(dir, fig+"."+ext)))
-	}
-	if !gonbui.IsNotebook {
-		fmt.Fprintf(os.Stderr, "exported %s.{png,svg,pdf} to %s\n", fig, dir)
-	}
+	n.export(fig, p, w, h)
 }
 
 // pngTag is ShowPNG's display: an <img> holding the PNG rendering, sized in CSS pixels (1/96 in) so that it shows
