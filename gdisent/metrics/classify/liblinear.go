@@ -48,21 +48,9 @@ func (lr LiblinearLogReg) Fit(x []float64, n, d int, y []int) (*LogRegModel, err
 	}
 	yi := labels.Encode(y)
 	s := newLogisticSolver(x, n, d)
-	pos := []int{1}
-	if nc > 2 {
-		pos = make([]int, nc)
-		for c := range pos {
-			pos[c] = c
-		}
-	}
 	sign := make([]float64, n)
-	for _, c := range pos {
-		for i, v := range yi {
-			sign[i] = -1
-			if v == c {
-				sign[i] = 1
-			}
-		}
+	for _, c := range ovrClasses(nc) {
+		ovrSigns(sign, yi, c)
 		w := make([]float64, d+1)
 		s.solve(sign, lr.C, true, w, lr.Tol, lr.C*s.zeroGradNorm(sign), lr.MaxIter)
 		m.W = append(m.W, w)
@@ -308,5 +296,28 @@ func choleskySolve(a []float64, p int, b []float64) {
 			t -= a[k*p+i] * b[k]
 		}
 		b[i] = t / a[i*p+i]
+	}
+}
+
+// ovrClasses lists the classes that get a one-vs-rest model: class 1 alone for two classes (liblinear fits one
+// model), every class otherwise.
+func ovrClasses(nc int) []int {
+	if nc <= 2 {
+		return []int{1}
+	}
+	pos := make([]int, nc)
+	for c := range pos {
+		pos[c] = c
+	}
+	return pos
+}
+
+// ovrSigns sets sign[i] to +1 where yi[i] is class c and to −1 elsewhere.
+func ovrSigns(sign []float64, yi []int, c int) {
+	for i, v := range yi {
+		sign[i] = -1
+		if v == c {
+			sign[i] = 1
+		}
 	}
 }

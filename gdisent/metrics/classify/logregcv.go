@@ -96,23 +96,11 @@ func (cv LogRegCV) Fit(x []float64, n, d int, y []int) (*LogRegCVModel, error) {
 		}
 		fs[f] = fold{x: xf, rows: rows, lo: t[0], hi: t[1], s: newLogisticSolver(xf, len(rows), d)}
 	}
-	pos := []int{1}
-	if nc > 2 {
-		pos = make([]int, nc)
-		for c := range pos {
-			pos[c] = c
-		}
-	}
 	m := &LogRegCVModel{LogRegModel: &LogRegModel{Labels: labels, D: d, OvR: true}}
 	full := newLogisticSolver(x, n, d)
 	sign := make([]float64, n)
-	for _, c := range pos {
-		for i, v := range yi {
-			sign[i] = -1
-			if v == c {
-				sign[i] = 1
-			}
-		}
+	for _, c := range ovrClasses(nc) {
+		ovrSigns(sign, yi, c)
 		score := make([]float64, len(cv.Cs))
 		coefs := make([][][]float64, len(fs)) // [fold][C] weights
 		for f, fd := range fs {
