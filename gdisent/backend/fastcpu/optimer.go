@@ -59,13 +59,8 @@ func startTimer(key func(*simplego.Node, []*simplego.Buffer) string) (stop func(
 	var mu sync.Mutex
 	total := map[slot]time.Duration{}
 	calls := map[slot]int{}
-	saved := nodeExecutors
-	for op, orig := range saved {
-		if orig == nil {
-			continue
-		}
-		op := backends.OpType(op)
-		nodeExecutors[op] = func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
+	restore := wrapExecutors(func(op backends.OpType, orig executor) executor {
+		return func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
 			*simplego.Buffer, error) {
 			k := slot{op, key(n, in)}
 			t0 := time.Now()
@@ -77,9 +72,9 @@ func startTimer(key func(*simplego.Node, []*simplego.Buffer) string) (stop func(
 			mu.Unlock()
 			return out, err
 		}
-	}
+	})
 	return func() OpTimes {
-		nodeExecutors = saved
+		restore()
 		mu.Lock()
 		defer mu.Unlock()
 		var t OpTimes
@@ -112,19 +107,25 @@ func shapeKey(n *simplego.Node, in []*simplego.Buffer) string {
 // time per op with `go tool pprof -tags`: unlike the wall-clock timers it is not skewed by other jobs on the
 // machine. For profiling only: call both while no graph is executing.
 func StartOpLabels() (stop func()) {
-	saved := nodeExecutors
-	for op, orig := range saved {
-		if orig == nil {
-			continue
-		}
-		op := backends.OpType(op)
-		nodeExecutors[op] = func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
+	return wrapExecutors(func(op backends.OpType, orig executor) executor {
+		return func(be *simplego.Backend, n *simplego.Node, in []*simplego.Buffer, owned []bool) (
 			out *simplego.Buffer, err error) {
 			node := op.String() + " " + shapeKey(n, in)
 			pprof.Do(context.Background(), pprof.Labels("op", op.String(), "node", node), func(context.Context) {
 				out, err = orig(be, n, in, owned)
 			})
 			return out, err
+		}
+	})
+}
+
+// wrapExecutors replaces every installed SimpleGo executor by wrap(op, executor) and returns the function that
+// puts the originals back (shared by the op timers and the pprof labels).
+func wrapExecutors(wrap func(op backends.OpType, orig executor) executor) (restore func()) {
+	saved := nodeExecutors
+	for op, orig := range saved {
+		if orig != nil {
+			nodeExecutors[op] = wrap(backends.OpType(op), orig)
 		}
 	}
 	return func() { nodeExecutors = saved }
