@@ -99,6 +99,9 @@ type RingStats struct {
 	// KL is KL(p ‖ uniform) in nats, p the distribution of high-quality points over modes (0 when perfectly
 	// balanced, log K when all in one mode; +Inf when there are none).
 	KL float64
+	// NearestKL is KL(q ‖ uniform) in nats, q the distribution of all points over their nearest modes, whatever
+	// their quality: it sees collapse onto one region of the ring even when no sample is within 3σ of a mode.
+	NearestKL float64
 }
 
 // Evaluate computes mode coverage and sample quality of points (n×2, row-major), as used to measure mode
@@ -109,6 +112,16 @@ func (g Ring) Evaluate(points []float32) RingStats {
 	}
 	modes, hq := g.Assign(points)
 	s := RingStats{N: len(modes), Counts: make([]int, g.K)}
+	near := make([]int, g.K)
+	for _, m := range modes {
+		near[m]++
+	}
+	for _, c := range near {
+		if c > 0 {
+			p := float64(c) / float64(s.N)
+			s.NearestKL += p * math.Log(p*float64(g.K))
+		}
+	}
 	total := 0
 	for i, m := range modes {
 		if hq[i] {

@@ -40,7 +40,7 @@ func TestRingSampler(t *testing.T) {
 	}
 	s := g.Evaluate(pts)
 	// In 2D, P(r ≤ 3σ) = 1 − exp(−9/2) ≈ 0.9889.
-	if s.ModesCovered != 8 || math.Abs(s.HighQuality-(1-math.Exp(-4.5))) > 0.003 || s.KL > 0.01 || s.N != n {
+	if s.ModesCovered != 8 || math.Abs(s.HighQuality-(1-math.Exp(-4.5))) > 0.003 || s.KL > 0.01 || s.NearestKL > 0.01 || s.N != n {
 		t.Errorf("stats %+v", s)
 	}
 	again, _, _ := g.SampleSeed(3, n)
@@ -58,6 +58,13 @@ func TestRingCollapse(t *testing.T) {
 	}
 	if s := g.Evaluate([]float32{0, 0}); !math.IsInf(s.KL, 1) || s.ModesCovered != 0 {
 		t.Errorf("no high-quality points: %+v", s)
+	}
+	// Collapsed by mode 0 but none within 3σ: only NearestKL sees it. Two regions: log 8 − log 2.
+	if s := g.Evaluate([]float32{2.3, 0, 1.8, 0.1, 2.2, -0.1, 1.7, 0}); s.ModesCovered != 0 || math.Abs(s.NearestKL-math.Log(8)) > 1e-12 {
+		t.Errorf("imprecise collapse: %+v", s)
+	}
+	if s := g.Evaluate([]float32{2.3, 0, 1.8, 0.1, -2.2, 0, -1.7, 0.1}); math.Abs(s.NearestKL-math.Log(4)) > 1e-12 {
+		t.Errorf("two regions: NearestKL %v, want log 4", s.NearestKL)
 	}
 	if _, _, err := (Ring{K: 0, Radius: 1, Std: 1}).SampleSeed(1, 1); err == nil {
 		t.Error("K=0 accepted")

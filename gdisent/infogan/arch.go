@@ -170,7 +170,7 @@ func ConvArchitecture(c ConvConfig) (Architecture, error) {
 
 // MLPArchitecture is a fully connected architecture for low-dimensional data such as the 2D Gaussian ring of
 // Metz et al. (2017): generator and discriminator trunk with `layers` hidden ReLU layers of `hidden` units (tanh
-// with MLPConfig.Activation); the generator output is linear. The CR discriminator sees the two points concatenated.
+// with MLPConfig.Activation; MLPConfig.DisLayers and DisInputScale shape the discriminator); the generator output is linear. The CR discriminator sees the two points concatenated.
 func MLPArchitecture(dataDim, hidden, layers int) (Architecture, error) {
 	return mlpArchitecture(MLPConfig{DataDim: dataDim, Hidden: hidden, Layers: layers}, 0)
 }
@@ -202,9 +202,19 @@ func mlpArchitecture(c MLPConfig, seed int64) (Architecture, error) {
 		}
 		return nn.Dense(ctx, x, out).Done()
 	}
-	stack := func(ctx *context.Context, x *Node) *Node {
+	stack := func(ctx *context.Context, x *Node, layers int) *Node {
 		for i := range layers {
 			x = act(dense(ctx.Inf("hidden%d", i), x, hidden))
+		}
+		return x
+	}
+	disLayers := layers
+	if c.DisLayers > 0 {
+		disLayers = c.DisLayers
+	}
+	disInput := func(x *Node) *Node {
+		if s := c.DisInputScale; s != 0 && s != 1 {
+			return MulScalar(x, s)
 		}
 		return x
 	}
@@ -216,14 +226,14 @@ func mlpArchitecture(c MLPConfig, seed int64) (Architecture, error) {
 	return Architecture{
 		Name: "mlp",
 		Generator: func(ctx *context.Context, z *Node) *Node {
-			return dense(ctx.In("out"), stack(ctx, z), dataDim)
+			return dense(ctx.In("out"), stack(ctx, z, layers), dataDim)
 		},
-		Trunk: func(ctx *context.Context, x *Node) *Node { check(x); return stack(ctx, x) },
+		Trunk: func(ctx *context.Context, x *Node) *Node { check(x); return stack(ctx, disInput(x), disLayers) },
 		DHead: func(ctx *context.Context, h *Node) *Node { return Reshape(dense(ctx, h, 1), -1) },
 		QHead: func(ctx *context.Context, h *Node, out int) *Node { return dense(ctx, h, out) },
 		CRDiscriminator: func(ctx *context.Context, a, b *Node, numCodes int) *Node {
 			check(a)
-			return dense(ctx.In("out"), stack(ctx, Concatenate([]*Node{a, b}, -1)), numCodes)
+			return dense(ctx.In("out"), stack(ctx, disInput(Concatenate([]*Node{a, b}, -1)), disLayers), numCodes)
 		},
 	}, nil
 }

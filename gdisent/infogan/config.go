@@ -20,6 +20,10 @@ const (
 type MLPConfig struct {
 	DataDim, Hidden, Layers int
 	Activation              string
+	// DisLayers is the discriminator trunk's hidden layers (0: Layers); DisInputScale multiplies its input (0: 1).
+	// Metz et al. (2017, appendix) use a 1-layer discriminator whose input is scaled down by 4.
+	DisLayers     int
+	DisInputScale float64
 	// Init is the weights' initialiser: "" (GoMLX's default) or "orthogonal" (nn.Orthogonal, drawn from the
 	// model's Seed) times InitGain (0 means 1).
 	Init     string
@@ -52,6 +56,10 @@ type Config struct {
 	QStd           float64 // fixed std of the Gaussian Q of continuous codes; 0 learns it
 	GSteps         int     // generator steps per iteration
 	GLoss          string  // GLossNonSaturating ("" too) or GLossMinimax
+	// Simultaneous takes the D/Q and the generator update at the same parameters, on one batch and one latent
+	// sample (simultaneous gradient steps), instead of a D step followed by a G step against the updated D. The
+	// unrolled-GAN notebook of Metz et al. trains this way. It needs GSteps 1 and no CR.
+	Simultaneous bool
 
 	// InfoGAN-CR (Lin et al. 2020): λ_CR switches from 0 to LambdaCR at step CRStart (< 0: no CR). CRPretrain trains
 	// the CR discriminator before the switch too, as the official code does. The gap between the non-shared codes
@@ -139,6 +147,17 @@ func RingConfig() Config {
 	return c
 }
 
+// RingPaperConfig is the same experiment with the networks of Metz et al. (2017, appendix A) instead of the
+// notebook's: a generator of 2 ReLU layers of 128 units initialised orthogonally with gain 0.8, a discriminator
+// that scales its input down by 4 and has 1 ReLU layer of 128 units, and Adam lr 1e-4 (β1 0.5) for both players.
+func RingPaperConfig() Config {
+	c := RingConfig()
+	c.MLP = MLPConfig{DataDim: 2, Hidden: 128, Layers: 2, Activation: "relu", DisLayers: 1, DisInputScale: 0.25,
+		Init: "orthogonal", InitGain: 0.8}
+	c.GLearningRate = 1e-4
+	return c
+}
+
 // Validate checks every field and names the first bad one.
 func (c Config) Validate() error {
 	bad := func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }
@@ -160,8 +179,12 @@ func (c Config) Validate() error {
 			return errors.WithMessage(err, "infogan: Conv")
 		}
 	case ArchMLP:
-		if m := c.MLP; m.DataDim < 1 || m.Hidden < 1 || m.Layers < 1 {
-			return errors.Errorf("infogan: MLP sizes must be >= 1, got DataDim %d, Hidden %d, Layers %d", m.DataDim, m.Hidden, m.Layers)
+		if m := c.MLP; m.DataDim < 1 || m.Hidden < 1 || m.Layers < 1 || m.DisLayers < 0 {
+			return errors.Errorf("infogan: MLP sizes must be >= 1 (DisLayers >= 0), got DataDim %d, Hidden %d, Layers %d, DisLayers %d",
+				m.DataDim, m.Hidden, m.Layers, m.DisLayers)
+		}
+		if s := c.MLP.DisInputScale; s < 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+			return errors.Errorf("infogan: MLP.DisInputScale must be finite and >= 0 (0 means 1), got %g", s)
 		}
 		if a := c.MLP.Activation; a != "" && a != "relu" && a != "tanh" {
 			return errors.Errorf(`infogan: MLP.Activation must be "relu" or "tanh", got %q`, a)
@@ -211,6 +234,8 @@ func (c Config) Validate() error {
 		return errors.Errorf("infogan: SpectralVectors must be in [0, %d] (the latent size), got %d", c.Latent.Dim(), c.SpectralVectors)
 	case c.CheckpointEvery < 0:
 		return errors.Errorf("infogan: CheckpointEvery must be >= 0, got %d", c.CheckpointEvery)
+	case c.Simultaneous && (c.GSteps != 1 || c.CRStart >= 0):
+		return errors.Errorf("infogan: Simultaneous needs GSteps 1 and no CR (CRStart < 0), got GSteps %d, CRStart %d", c.GSteps, c.CRStart)
 	case c.CRStart >= 0 && c.Latent.NumCodes() < 2:
 		return errors.Errorf("infogan: InfoGAN-CR (CRStart %d) needs >= 2 codes, the latent has %d", c.CRStart, c.Latent.NumCodes())
 	}

@@ -294,6 +294,7 @@ func TestInvalidHyperparameters(t *testing.T) {
 		"bad unroll":       {func(c *Config) { c.UnrollSteps = -1 }, "UnrollSteps"},
 		"unknown unroll":   {func(c *Config) { c.UnrollSteps, c.UnrollOptimizer = 2, "rmsprop" }, "optimizer"},
 		"zero g steps":     {func(c *Config) { c.GSteps = 0 }, "GSteps"},
+		"simultaneous x2":  {func(c *Config) { c.Simultaneous, c.GSteps = true, 2 }, "Simultaneous"},
 		"CR with one code": {func(c *Config) { c.CRStart = 0 }, "CRStart"},
 		"NaN lr":           {func(c *Config) { c.GLearningRate = math.NaN() }, "GLearningRate"},
 		"unknown arch":     {func(c *Config) { c.Arch = "resnet" }, "Arch"},
@@ -489,4 +490,59 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestSimultaneousUpdates: with Simultaneous, the generator's update is the one a lone G step computes against the
+// discriminator before its update, on the same batch and latent, and the discriminator's update is the D step of
+// the alternating schedule.
+func TestSimultaneousUpdates(t *testing.T) {
+	cfg := mlpConfig(RingConfig(), 4, gan.LatentSpec{Noise: 8, NoiseDist: gan.Normal})
+	cfg.BatchSize = 16
+	sim := cfg
+	sim.Simultaneous = true
+	a, alt, gOnly := newModel(t, sim), newModel(t, cfg), newModel(t, cfg)
+	for _, m := range []*Model{a, alt} {
+		if _, err := m.TrainStep(0, training.StepRand(9, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := training.StepRand(9, 0) // the batch and latent that a's step drew
+	real, err := gOnly.realBatch(rng, cfg.BatchSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat, err := gOnly.latent.Sample(rng, cfg.BatchSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := gOnly.step(&gOnly.gStep, "infogan/g", gOnly.gStepFn(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gs.Run(0, append([]any{real, lat.ZTensor()}, gOnly.codeInputs(lat)...)...); err != nil {
+		t.Fatal(err)
+	}
+	// maxDiff is the largest |x − y| over the variables of scope, and how many variables it compared.
+	maxDiff := func(x, y *Model, scope string) (float64, int) {
+		vx, vy := varValues(t, x.Context(), scope), varValues(t, y.Context(), scope)
+		worst := 0.0
+		for name, w := range vx {
+			for i := range w {
+				worst = max(worst, math.Abs(float64(w[i]-vy[name][i])))
+			}
+		}
+		return worst, len(vx)
+	}
+	if d, n := maxDiff(a, gOnly, a.genScope); n == 0 || d > 1e-6 {
+		t.Errorf("generator after a simultaneous step vs a G step against the old D: max diff %g over %d variables", d, n)
+	}
+	if d, n := maxDiff(a, alt, a.disScope); n == 0 || d > 1e-6 {
+		t.Errorf("discriminator after a simultaneous step vs the alternating D step: max diff %g over %d variables", d, n)
+	}
+	if d, _ := maxDiff(a, alt, a.genScope); d < 1e-7 {
+		t.Errorf("the alternating generator step (against the updated D, new latent) moved G exactly as the simultaneous one")
+	}
+	if d, _ := maxDiff(a, gOnly, a.disScope); d < 1e-7 {
+		t.Errorf("the simultaneous step left the discriminator unchanged")
+	}
 }

@@ -41,8 +41,8 @@ type Model struct {
 	genScope, disScope, crScope string
 	gAdam, dAdam, crAdam        *training.Adam
 
-	dStep, gStep, gStepCR, crStep, crStepOn *training.Step
-	genExec, encExec                        *context.Exec
+	dStep, gStep, gStepCR, crStep, crStepOn, dgStep *training.Step
+	genExec, encExec                                *context.Exec
 
 	ds gdisent.Dataset // set during Train
 }
@@ -291,6 +291,13 @@ func (m *Model) gStepFn(withCR bool) training.StepFn {
 	}
 }
 
+// simultaneousStepFn: inputs real, z, [cat], [cont]. Both losses are built at the same parameters; training.Step
+// takes every gradient before it applies any update.
+func (m *Model) simultaneousStepFn(ctx *context.Context, step *Node, inputs []*Node, out *training.Outputs) {
+	m.dStepFn(ctx, step, inputs, out)
+	m.gStepFn(false)(ctx, step, inputs, out)
+}
+
 // gLoss is the generator's GAN loss on the discriminator's logits for generated samples.
 func (m *Model) gLoss(fakeLogits *Node) *Node {
 	if m.cfg.GLoss == GLossMinimax {
@@ -339,7 +346,7 @@ func (m *Model) ResetCR() error {
 }
 
 // TrainStep runs one iteration (a training.StepFunc): [CR-D step], D/Q step, GSteps generator steps (the
-// official code's order). Batches are drawn from rng. At the λ_CR switch step and at gap decreases the CR discriminator and
+// official code's order), or with Simultaneous one step that updates both. Batches are drawn from rng. At the λ_CR switch step and at gap decreases the CR discriminator and
 // its optimiser are re-initialised first.
 func (m *Model) TrainStep(step int64, rng *rand.Rand) (metrics training.Metrics, err error) {
 	defer func() {
@@ -386,6 +393,15 @@ func (m *Model) TrainStep(step int64, rng *rand.Rand) (metrics training.Metrics,
 	lat, err := m.latent.Sample(rng, bs)
 	if err != nil {
 		return nil, err
+	}
+	if m.cfg.Simultaneous {
+		s, err := m.step(&m.dgStep, "infogan/dg", m.simultaneousStepFn)
+		if err != nil {
+			return nil, err
+		}
+		mm, err := s.Run(step, append([]any{real, lat.ZTensor()}, m.codeInputs(lat)...)...)
+		metrics.Merge(mm)
+		return metrics, err
 	}
 	ds, err := m.step(&m.dStep, "infogan/d", m.dStepFn)
 	if err != nil {

@@ -27,47 +27,82 @@ func init() {
 	Register("regularizers-dsprites", Regularizers)
 }
 
-// ringOrthogonal is the ring sweep with the authors' notebook's orthogonal initialisation.
-const ringOrthogonal = "gan-orthogonal"
+// The ring sweeps besides "gan" (the notebook's networks and GoMLX's default initialisation).
+const (
+	ringOrthogonal   = "gan-orthogonal"   // the notebook's orthogonal initialisation
+	ringSimultaneous = "gan-simultaneous" // and its simultaneous D and G updates
+	ringPaper        = "gan-paper"        // the paper's appendix networks and learning rates
+)
 
 // Ring is the mode-collapse experiment of Metz et al. 2017 ("Unrolled Generative Adversarial Networks", Fig. 2):
 // a GAN on the ring of 8 Gaussians with K = 0 and K = 5 unrolled discriminator steps, at the paper's 25,000
-// steps, scored on 2,500 samples: modes covered (a high-quality sample within 3σ of the mode) and the fraction of
-// high-quality samples.
+// steps, scored on 2,500 samples: modes covered (a high-quality sample within 3σ of the mode), the fraction of
+// high-quality samples, and how evenly the samples spread over the modes. It runs the networks of the authors'
+// notebook and those of the paper's appendix, which differ; the paper's keep every checkpoint, so that the
+// figure can show training over time as Fig. 2 does.
 func Ring() Experiment {
+	orth := map[string]any{"Init": "orthogonal", "InitGain": 1.4}
 	e := Experiment{
 		Name:  "ring",
 		Title: "Unrolled GAN on the 2D ring of 8 Gaussians (Metz et al. 2017, Fig. 2)",
-		Scale: "25,000 steps, batch 512, the authors' notebook settings (tanh MLPs, minimax loss); GoMLX's default initialisation, and K = 0 again with the notebook's orthogonal one (gain 1.4); 2,500 samples scored",
+		Scale: "25,000 steps, batch 512, minimax loss, at the paper's scale; two sets of networks: the authors' notebook's " +
+			"(tanh MLPs, 2-layer D, G lr 1e-3, D lr 1e-4; GoMLX's default initialisation, and again with the notebook's " +
+			"orthogonal one, gain 1.4, and with its simultaneous D and G updates) and the paper appendix's (ReLU, 1-layer D " +
+			"on inputs scaled by 1/4, orthogonal gain 0.8, both lr 1e-4); 2,500 samples scored",
 		Sweeps: []sweep.Sweep{
-			// First, so that a queue taking one run at a time reaches this check before the long K = 5 runs.
+			// First, so that a queue taking one run at a time reaches them before the long notebook K = 5 runs.
+			{Name: ringPaper, Kind: sweep.KindInfoGAN, Steps: 25_000, Seeds: []int64{1, 2, 3},
+				Params: map[string]any{"base": "ring-paper", "data": "ring", "CheckpointEvery": 5000, "CheckpointKeep": 0},
+				Grid:   map[string][]any{"UnrollSteps": {0, 5}}},
 			{Name: ringOrthogonal, Kind: sweep.KindInfoGAN, Steps: 25_000, Seeds: []int64{1, 2, 3},
-				Params: map[string]any{"base": "ring", "data": "ring", "CheckpointEvery": 2500,
-					"MLP": map[string]any{"Init": "orthogonal", "InitGain": 1.4}},
-				Grid: map[string][]any{"UnrollSteps": {0}}},
+				Params: map[string]any{"base": "ring", "data": "ring", "CheckpointEvery": 2500, "MLP": orth},
+				Grid:   map[string][]any{"UnrollSteps": {0}}},
+			{Name: ringSimultaneous, Kind: sweep.KindInfoGAN, Steps: 25_000, Seeds: []int64{1},
+				Params: map[string]any{"base": "ring", "data": "ring", "CheckpointEvery": 2500, "MLP": orth, "Simultaneous": true},
+				Grid:   map[string][]any{"UnrollSteps": {0}}},
 			{Name: "gan", Kind: sweep.KindInfoGAN, Steps: 25_000, Seeds: []int64{1, 2, 3},
 				Params: map[string]any{"base": "ring", "data": "ring", "CheckpointEvery": 2500},
 				Grid:   map[string][]any{"UnrollSteps": {0, 5}}}},
 		Score:   ringScore,
 		Figures: ringFigures,
-		Rows: []Row{
-			{Label: "K = 0: modes covered (of 8)", Sweep: "gan", Where: map[string]any{"UnrollSteps": 0}, Metric: "modes_covered",
-				Paper: "collapses to one mode at a time", Reading: "paper: K = 0 cycles between single modes; near 8 means no collapse at that seed"},
-			{Label: "K = 5: modes covered (of 8)", Sweep: "gan", Where: map[string]any{"UnrollSteps": 5}, Metric: "modes_covered",
-				Paper: "8 (all modes)", Reading: "unrolling should cover all eight"},
-			{Label: "K = 0, orthogonal init: modes covered (of 8)", Sweep: ringOrthogonal, Where: map[string]any{"UnrollSteps": 0},
-				Metric: "modes_covered", Paper: "collapses to one mode at a time",
-				Reading: "the notebook's initialisation: does plain GAN training collapse with it?"},
-			{Label: "K = 0: high-quality samples", Sweep: "gan", Where: map[string]any{"UnrollSteps": 0}, Metric: "high_quality",
-				Paper: "", Reading: "fraction of samples within 3σ of a mode"},
-			{Label: "K = 5: high-quality samples", Sweep: "gan", Where: map[string]any{"UnrollSteps": 5}, Metric: "high_quality",
-				Paper: "", Reading: "fraction of samples within 3σ of a mode"},
-		},
+	}
+	type variant struct {
+		sweep, label, reading string
+	}
+	for _, v := range []variant{
+		{ringPaper, "paper networks", "the appendix's networks; the figure ring-trajectory shows training over time"},
+		{"gan", "notebook networks", "near 8 at K = 0 means no collapse at that seed"},
+		{ringOrthogonal, "notebook networks, orthogonal init", "the notebook's initialisation"},
+		{ringSimultaneous, "notebook networks, orthogonal init, simultaneous updates", "the notebook's update order too (one seed)"},
+	} {
+		for _, k := range []int{0, 5} {
+			if k == 5 && (v.sweep == ringOrthogonal || v.sweep == ringSimultaneous) {
+				continue
+			}
+			paper := "collapses to one mode at a time"
+			if k == 5 {
+				paper = "8 (all modes)"
+			}
+			where := map[string]any{"UnrollSteps": k}
+			e.Rows = append(e.Rows,
+				Row{Label: fmt.Sprintf("K = %d, %s: modes covered (of 8)", k, v.label), Sweep: v.sweep, Where: where,
+					Metric: "modes_covered", Paper: paper, Reading: v.reading},
+				Row{Label: fmt.Sprintf("K = %d, %s: high-quality samples", k, v.label), Sweep: v.sweep, Where: where,
+					Metric: "high_quality", Reading: "fraction of samples within 3σ of a mode"})
+			if v.sweep == ringPaper {
+				e.Rows = append(e.Rows, Row{Label: fmt.Sprintf("K = %d, %s: spread over modes (KL, nats)", k, v.label),
+					Sweep: v.sweep, Where: where, Metric: "nearest_kl",
+					Reading: "KL from uniform of the samples' nearest modes: 0 even, 2.08 all at one mode"})
+			}
+		}
 	}
 	e.Quick = func() Experiment {
 		q := Ring()
 		for i := range q.Sweeps {
 			q.Sweeps[i].Steps, q.Sweeps[i].Seeds = 20, []int64{1}
+			if q.Sweeps[i].Name == ringPaper {
+				q.Sweeps[i].Params["CheckpointEvery"] = 10 // two snapshots for the trajectory figure
+			}
 		}
 		q.Quick = nil
 		return q
@@ -95,6 +130,7 @@ func ringScore(_ sweep.Run, m training.Model) (map[string]float64, error) {
 	if !math.IsInf(st.KL, 0) { // +Inf when no sample is of high quality
 		out["mode_kl"] = st.KL
 	}
+	out["nearest_kl"] = st.NearestKL
 	return out, nil
 }
 

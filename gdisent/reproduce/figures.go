@@ -80,14 +80,8 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 		if err != nil {
 			return err
 		}
-		title := fmt.Sprintf("K = %v (seed %d): %v of 8 modes", r.Params["UnrollSteps"], r.Seed, r.Scores["modes_covered"])
-		if r.Sweep == ringOrthogonal {
-			title = "orthogonal init, " + title
-		}
-		p, err := plots.Scatter2D(title,
-			// Real points first, so the generated ones are drawn over them (as in the ring notebook).
-			plots.Series{Name: "real", X: column(real, 0), Y: column(real, 1)},
-			plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)})
+		title := fmt.Sprintf("%sK = %v (seed %d): %v of 8 modes", ringSweepLabel[r.Sweep], r.Params["UnrollSteps"], r.Seed, r.Scores["modes_covered"])
+		p, err := ringPanel(title, real, pts)
 		if err != nil {
 			return err
 		}
@@ -99,11 +93,103 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 	if err := plots.ShareAxes(panels...); err != nil {
 		return err
 	}
-	fig, err := plots.Panels(fmt.Sprintf("Unrolled GAN on the ring after %d steps", steps), len(panels), panels...)
+	cols := min(len(panels), 4)
+	rows := (len(panels) + cols - 1) / cols
+	fig, err := plots.Panels(fmt.Sprintf("Unrolled GAN on the ring after %d steps", steps), cols, panels...)
 	if err != nil {
 		return err
 	}
-	return saveFigure(fig, vg.Length(len(panels))*3.5*vg.Inch, 3.8*vg.Inch, dir, "ring")
+	if err := saveFigure(fig, vg.Length(cols)*3.5*vg.Inch, vg.Length(rows)*3.6*vg.Inch+0.3*vg.Inch, dir, "ring"); err != nil {
+		return err
+	}
+	return ringTrajectory(runs, load, real, dir)
+}
+
+// ringSweepLabel prefixes the ring figure's panel titles with what sets a sweep apart.
+var ringSweepLabel = map[string]string{ringPaper: "paper nets, ", ringOrthogonal: "orthogonal init, ",
+	ringSimultaneous: "simultaneous, "}
+
+// ringPanel draws generated points over the real ring: real first, so the generated ones are on top.
+func ringPanel(title string, real, pts []float32) (*plot.Plot, error) {
+	return plots.Scatter2D(title,
+		plots.Series{Name: "real", X: column(real, 0), Y: column(real, 1)},
+		plots.Series{Name: "generated", X: column(pts, 0), Y: column(pts, 1)})
+}
+
+// ringTrajectory is Metz et al.'s Fig. 2 itself: for the first seed of each K of the paper-network sweep (which
+// keeps every checkpoint), the generator's samples at each checkpoint, one row per K.
+func ringTrajectory(runs []RunResult, load func(RunResult) (training.Model, error), real []float32, dir string) error {
+	var grid [][]*plot.Plot
+	cols := 0
+	for _, r := range firstSeedPerGroup(runs, "UnrollSteps") {
+		if r.Sweep != ringPaper {
+			continue
+		}
+		m, err := load(r)
+		if err != nil {
+			return err
+		}
+		g, ok := m.(*infogan.Model)
+		if !ok {
+			return errors.Errorf("ring figure: want an infogan model, got %T", m)
+		}
+		paths, err := training.ListCheckpoints(g.Config().CheckpointDir)
+		if err != nil {
+			return err
+		}
+		var row []*plot.Plot
+		for _, path := range paths {
+			c, err := training.LoadCheckpoint(path)
+			if err != nil {
+				return err
+			}
+			if err := c.Apply(g.Context()); err != nil {
+				return err
+			}
+			lat, err := g.Latent().Sample(rand.New(rand.NewPCG(2017, 8)), 2500)
+			if err != nil {
+				return err
+			}
+			pts, err := g.GenerateBatch(lat)
+			if err != nil {
+				return err
+			}
+			p, err := ringPanel(fmt.Sprintf("K = %v, step %d", r.Params["UnrollSteps"], c.Step), real, pts)
+			if err != nil {
+				return err
+			}
+			row = append(row, p)
+		}
+		grid = append(grid, row)
+		cols = max(cols, len(row))
+	}
+	if cols == 0 {
+		return nil
+	}
+	var panels []*plot.Plot
+	for _, row := range grid {
+		for i := range cols {
+			var p *plot.Plot
+			if i < len(row) {
+				p = row[i]
+			}
+			panels = append(panels, p)
+		}
+	}
+	var drawn []*plot.Plot
+	for _, p := range panels {
+		if p != nil {
+			drawn = append(drawn, p)
+		}
+	}
+	if err := plots.ShareAxes(drawn...); err != nil {
+		return err
+	}
+	fig, err := plots.Panels("Paper networks on the ring over training (first seed)", cols, panels...)
+	if err != nil {
+		return err
+	}
+	return saveFigure(fig, vg.Length(cols)*3.2*vg.Inch, vg.Length(len(grid))*3.3*vg.Inch+0.3*vg.Inch, dir, "ring-trajectory")
 }
 
 // column extracts coordinate c of flat 2D points.

@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,16 +26,18 @@ func TestRingQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// K = 0 and 5 with seeds 1 and 2, and K = 0 with orthogonal initialisation, seed 1.
-	if len(res.Runs) != 5 || len(res.Pending) != 0 || len(res.Rows) != 5 {
+	// Notebook networks: K = 0 and 5 with seeds 1 and 2; K = 0 with orthogonal initialisation and K = 0 with
+	// simultaneous updates, seed 1. Paper networks: K = 0 and 5, seed 1 (three rows each).
+	if len(res.Runs) != 8 || len(res.Pending) != 0 || len(res.Rows) != 14 {
 		t.Fatalf("runs %d, pending %v, rows %d", len(res.Runs), res.Pending, len(res.Rows))
 	}
 	for _, row := range res.Rows {
-		want := 2
-		if strings.Contains(row.Label, "orthogonal") {
-			want = 1
+		want := 1
+		if row.Sweep == "gan" {
+			want = 2
 		}
-		if row.N != want || row.Mean < 0 || (strings.Contains(row.Label, "modes") && row.Mean > 8) {
+		if row.N != want || row.Mean < 0 || (strings.Contains(row.Label, "modes") && row.Mean > 8) ||
+			(strings.Contains(row.Label, "KL") && row.Mean > math.Log(8)+1e-9) {
 			t.Errorf("row %q: n %d, mean %g", row.Label, row.N, row.Mean)
 		}
 	}
@@ -42,8 +45,10 @@ func TestRingQuick(t *testing.T) {
 		t.Errorf("provenance missing: %+v", res)
 	}
 	for _, ext := range []string{"png", "svg", "pdf"} {
-		if _, err := os.Stat(filepath.Join(opts.Results, "ring", "ring."+ext)); err != nil {
-			t.Errorf("ring figure: %v", err)
+		for _, name := range []string{"ring", "ring-trajectory"} {
+			if _, err := os.Stat(filepath.Join(opts.Results, "ring", name+"."+ext)); err != nil {
+				t.Errorf("ring figure: %v", err)
+			}
 		}
 	}
 	keep := filepath.Join(opts.Results, "ring", "gan", "UnrollSteps=0_seed=1", "score.json")
@@ -76,7 +81,7 @@ func TestRingQuick(t *testing.T) {
 		t.Fatalf("ReadAll: %v, %d", err, len(all))
 	}
 	table := Table(all)
-	if !strings.Contains(table, "K = 5: modes covered") || !strings.Contains(table, "8 (all modes)") {
+	if !strings.Contains(table, "K = 5, paper networks: modes covered") || !strings.Contains(table, "8 (all modes)") {
 		t.Errorf("table:\n%s", table)
 	}
 	readme := filepath.Join(t.TempDir(), "README.md")

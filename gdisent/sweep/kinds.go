@@ -28,7 +28,8 @@ const (
 	// "small" (vae.SmallConfig, an MLP).
 	KindVAE = "vae"
 	// KindInfoGAN: package infogan without CR; base "default" (infogan.DefaultConfig, InfoGAN (modified) of Lin
-	// et al. 2020), "mnist" (infogan.MNISTConfig) or "ring" (infogan.RingConfig, a plain GAN).
+	// et al. 2020), "mnist" (infogan.MNISTConfig), "ring" (infogan.RingConfig, a plain GAN) or "ring-paper"
+	// (infogan.RingPaperConfig).
 	KindInfoGAN = "infogan"
 	// KindInfoGANCR: package infogan with CR; base "default" (infogan.InfoGANCRConfig).
 	KindInfoGANCR = "infogan-cr"
@@ -59,7 +60,8 @@ func init() {
 		},
 	})
 	for name, bases := range map[string]map[string]func() infogan.Config{
-		KindInfoGAN:   {"default": infogan.DefaultConfig, "mnist": infogan.MNISTConfig, "ring": infogan.RingConfig},
+		KindInfoGAN: {"default": infogan.DefaultConfig, "mnist": infogan.MNISTConfig, "ring": infogan.RingConfig,
+			"ring-paper": infogan.RingPaperConfig},
 		KindInfoGANCR: {"default": infogan.InfoGANCRConfig},
 	} {
 		_ = RegisterKind(name, Kind{
