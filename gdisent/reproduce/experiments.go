@@ -116,12 +116,7 @@ func ringScore(_ sweep.Run, m training.Model) (map[string]float64, error) {
 	if !ok {
 		return nil, errors.Errorf("ring: want an infogan model, got %T", m)
 	}
-	const n = 2500
-	lat, err := g.Latent().Sample(rand.New(rand.NewPCG(2017, 8)), n)
-	if err != nil {
-		return nil, err
-	}
-	pts, err := g.GenerateBatch(lat)
+	pts, err := ringSamples(g)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +127,15 @@ func ringScore(_ sweep.Run, m training.Model) (map[string]float64, error) {
 	}
 	out["nearest_kl"] = st.NearestKL
 	return out, nil
+}
+
+// ringSamples draws the 2,500 points a ring GAN is scored and drawn on, from the same latents for every run.
+func ringSamples(g *infogan.Model) ([]float32, error) {
+	lat, err := g.Latent().Sample(rand.New(rand.NewPCG(2017, 8)), 2500)
+	if err != nil {
+		return nil, err
+	}
+	return g.GenerateBatch(lat)
 }
 
 // UnrolledMNIST is Unrolled InfoGAN on MNIST (InfoGAN of Chen et al. 2016 with the generator's GAN loss taken

@@ -64,19 +64,11 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 	steps := 0
 	for _, r := range firstSeedPerGroup(runs, "UnrollSteps") {
 		steps = r.Steps
-		m, err := load(r)
+		g, err := loadRingGAN(load, r)
 		if err != nil {
 			return err
 		}
-		g, ok := m.(*infogan.Model)
-		if !ok {
-			return errors.Errorf("ring figure: want an infogan model, got %T", m)
-		}
-		lat, err := g.Latent().Sample(rand.New(rand.NewPCG(2017, 8)), 2500)
-		if err != nil {
-			return err
-		}
-		pts, err := g.GenerateBatch(lat)
+		pts, err := ringSamples(g)
 		if err != nil {
 			return err
 		}
@@ -105,6 +97,19 @@ func ringFigures(runs []RunResult, load func(RunResult) (training.Model, error),
 	return ringTrajectory(runs, load, real, dir)
 }
 
+// loadRingGAN loads a finished ring run's GAN.
+func loadRingGAN(load func(RunResult) (training.Model, error), r RunResult) (*infogan.Model, error) {
+	m, err := load(r)
+	if err != nil {
+		return nil, err
+	}
+	g, ok := m.(*infogan.Model)
+	if !ok {
+		return nil, errors.Errorf("ring figure: want an infogan model, got %T", m)
+	}
+	return g, nil
+}
+
 // ringSweepLabel prefixes the ring figure's panel titles with what sets a sweep apart.
 var ringSweepLabel = map[string]string{ringPaper: "paper nets, ", ringOrthogonal: "orthogonal init, ",
 	ringSimultaneous: "simultaneous, "}
@@ -125,13 +130,9 @@ func ringTrajectory(runs []RunResult, load func(RunResult) (training.Model, erro
 		if r.Sweep != ringPaper {
 			continue
 		}
-		m, err := load(r)
+		g, err := loadRingGAN(load, r)
 		if err != nil {
 			return err
-		}
-		g, ok := m.(*infogan.Model)
-		if !ok {
-			return errors.Errorf("ring figure: want an infogan model, got %T", m)
 		}
 		paths, err := training.ListCheckpoints(g.Config().CheckpointDir)
 		if err != nil {
@@ -146,11 +147,7 @@ func ringTrajectory(runs []RunResult, load func(RunResult) (training.Model, erro
 			if err := c.Apply(g.Context()); err != nil {
 				return err
 			}
-			lat, err := g.Latent().Sample(rand.New(rand.NewPCG(2017, 8)), 2500)
-			if err != nil {
-				return err
-			}
-			pts, err := g.GenerateBatch(lat)
+			pts, err := ringSamples(g)
 			if err != nil {
 				return err
 			}
