@@ -2,6 +2,7 @@ package infogan
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gomlx/gomlx/backends"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"gonum.org/v1/gonum/mat"
@@ -295,6 +297,8 @@ func TestInvalidHyperparameters(t *testing.T) {
 		"unknown unroll":   {func(c *Config) { c.UnrollSteps, c.UnrollOptimizer = 2, "rmsprop" }, "optimizer"},
 		"zero g steps":     {func(c *Config) { c.GSteps = 0 }, "GSteps"},
 		"simultaneous x2":  {func(c *Config) { c.Simultaneous, c.GSteps = true, 2 }, "Simultaneous"},
+		"dis input scale":  {func(c *Config) { c.MLP.DisInputScale = -0.25 }, "DisInputScale"},
+		"dis layers":       {func(c *Config) { c.MLP.DisLayers = -1 }, "DisLayers"},
 		"CR with one code": {func(c *Config) { c.CRStart = 0 }, "CRStart"},
 		"NaN lr":           {func(c *Config) { c.GLearningRate = math.NaN() }, "GLearningRate"},
 		"unknown arch":     {func(c *Config) { c.Arch = "resnet" }, "Arch"},
@@ -544,5 +548,62 @@ func TestSimultaneousUpdates(t *testing.T) {
 	}
 	if d, _ := maxDiff(a, gOnly, a.disScope); d < 1e-7 {
 		t.Errorf("the simultaneous step left the discriminator unchanged")
+	}
+}
+
+// TestMLPDiscriminatorOptions: with the paper's ring networks the discriminator is one ReLU layer on its input
+// scaled by 1/4: its logits, computed by hand from its weights, match the model's, and the generator keeps its
+// two layers.
+func TestMLPDiscriminatorOptions(t *testing.T) {
+	cfg := RingPaperConfig()
+	cfg.MLP.Hidden, cfg.BatchSize, cfg.Latent.Noise, cfg.Seed = 8, 4, 6, 2
+	m := newModel(t, cfg)
+	if _, err := m.TrainStep(0, training.StepRand(2, 0)); err != nil { // builds and moves every variable
+		t.Fatal(err)
+	}
+	vars := varValues(t, m.Context(), m.disScope)
+	if !slices.ContainsFunc(slices.Collect(maps.Keys(varValues(t, m.Context(), m.genScope))),
+		func(name string) bool { return strings.Contains(name, "hidden1") }) {
+		t.Error("the generator has no second hidden layer")
+	}
+	var w0, b0, w1, b1 []float32
+	for name, v := range vars {
+		switch {
+		case strings.Contains(name, "hidden1"):
+			t.Errorf("DisLayers 1, but the discriminator has %s", name)
+		case strings.Contains(name, "trunk/hidden0/dense/weights"):
+			w0 = v
+		case strings.Contains(name, "trunk/hidden0/dense/biases"):
+			b0 = v
+		case strings.Contains(name, "d_head/dense/weights"):
+			w1 = v
+		case strings.Contains(name, "d_head/dense/biases"):
+			b1 = v
+		}
+	}
+	if len(w0) != 2*8 || len(b0) != 8 || len(w1) != 8 || len(b1) != 1 {
+		t.Fatalf("discriminator variables: %d %d %d %d values, want 16 8 8 1 (%v)", len(w0), len(b0), len(w1), len(b1), slices.Sorted(maps.Keys(vars)))
+	}
+	x := []float32{2, 0, -1.4, 1.4, 0.3, -2}
+	e, err := context.NewExec(m.backend, m.Context(), func(ctx *context.Context, x *Node) *Node {
+		return m.dHead(ctx.Reuse(), m.trunk(ctx.Reuse(), x))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Exec(training.Tensor(x, 3, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tensors.MustCopyFlatData[float32](out[0])
+	for i := range 3 {
+		logit := float64(b1[0])
+		for j := range 8 {
+			h := float64(b0[j]) + 0.25*(float64(x[2*i])*float64(w0[j])+float64(x[2*i+1])*float64(w0[8+j]))
+			logit += math.Max(h, 0) * float64(w1[j])
+		}
+		if math.Abs(logit-float64(got[i])) > 1e-5 {
+			t.Errorf("point %d: model logit %g, by hand (ReLU layer on x/4) %g", i, got[i], logit)
+		}
 	}
 }
