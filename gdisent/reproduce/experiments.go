@@ -76,8 +76,8 @@ func Ring() Experiment {
 	}
 	for _, v := range []variant{
 		{ringPaper, "paper networks", map[int]string{
-			0: "as in the paper: one blob that moves from mode to mode (figure ring-trajectory), between modes at the end",
-			5: "as in the paper: unrolling spreads the same networks over the modes"}},
+			0: "as in the paper, every seed: one blob that moves from mode to mode (figure ring-trajectory), between modes at the end",
+			5: "seeds 1 and 3 cover all eight, as in the paper; seed 2 hops from mode to mode from the start like K = 0"}},
 		{"gan", "notebook networks", map[int]string{
 			0: "no collapse with the notebook's tanh networks and G lr 1e-3: the paper's effect needs its own networks (rows above)",
 			5: "unrolling should cover all eight"}},
