@@ -113,22 +113,15 @@ func (g Ring) Evaluate(points []float32) RingStats {
 	modes, hq := g.Assign(points)
 	s := RingStats{N: len(modes), Counts: make([]int, g.K)}
 	near := make([]int, g.K)
-	for _, m := range modes {
-		near[m]++
-	}
-	for _, c := range near {
-		if c > 0 {
-			p := float64(c) / float64(s.N)
-			s.NearestKL += p * math.Log(p*float64(g.K))
-		}
-	}
 	total := 0
 	for i, m := range modes {
+		near[m]++
 		if hq[i] {
 			s.Counts[m]++
 			total++
 		}
 	}
+	s.NearestKL = klFromUniform(near, s.N)
 	if s.N > 0 {
 		s.HighQuality = float64(total) / float64(s.N)
 	}
@@ -139,9 +132,20 @@ func (g Ring) Evaluate(points []float32) RingStats {
 	for _, c := range s.Counts {
 		if c > 0 {
 			s.ModesCovered++
-			p := float64(c) / float64(total)
-			s.KL += p * math.Log(p*float64(g.K))
 		}
 	}
+	s.KL = klFromUniform(s.Counts, total)
 	return s
+}
+
+// klFromUniform is KL(p ‖ uniform) in nats of the distribution p = counts/total over len(counts) modes.
+func klFromUniform(counts []int, total int) float64 {
+	kl := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / float64(total)
+			kl += p * math.Log(p*float64(len(counts)))
+		}
+	}
+	return kl
 }

@@ -526,27 +526,25 @@ func TestSimultaneousUpdates(t *testing.T) {
 	if _, err := gs.Run(0, append([]any{real, lat.ZTensor()}, gOnly.codeInputs(lat)...)...); err != nil {
 		t.Fatal(err)
 	}
-	// maxDiff is the largest |x − y| over the variables of scope, and how many variables it compared.
-	maxDiff := func(x, y *Model, scope string) (float64, int) {
+	// scopeDiff is the largest |x − y| over the variables of scope, and how many variables it compared.
+	scopeDiff := func(x, y *Model, scope string) (float64, int) {
 		vx, vy := varValues(t, x.Context(), scope), varValues(t, y.Context(), scope)
 		worst := 0.0
 		for name, w := range vx {
-			for i := range w {
-				worst = max(worst, math.Abs(float64(w[i]-vy[name][i])))
-			}
+			worst = max(worst, maxDiff(w, vy[name]))
 		}
 		return worst, len(vx)
 	}
-	if d, n := maxDiff(a, gOnly, a.genScope); n == 0 || d > 1e-6 {
+	if d, n := scopeDiff(a, gOnly, a.genScope); n == 0 || d > 1e-6 {
 		t.Errorf("generator after a simultaneous step vs a G step against the old D: max diff %g over %d variables", d, n)
 	}
-	if d, n := maxDiff(a, alt, a.disScope); n == 0 || d > 1e-6 {
+	if d, n := scopeDiff(a, alt, a.disScope); n == 0 || d > 1e-6 {
 		t.Errorf("discriminator after a simultaneous step vs the alternating D step: max diff %g over %d variables", d, n)
 	}
-	if d, _ := maxDiff(a, alt, a.genScope); d < 1e-7 {
+	if d, _ := scopeDiff(a, alt, a.genScope); d < 1e-7 {
 		t.Errorf("the alternating generator step (against the updated D, new latent) moved G exactly as the simultaneous one")
 	}
-	if d, _ := maxDiff(a, gOnly, a.disScope); d < 1e-7 {
+	if d, _ := scopeDiff(a, gOnly, a.disScope); d < 1e-7 {
 		t.Errorf("the simultaneous step left the discriminator unchanged")
 	}
 }

@@ -394,12 +394,13 @@ func (m *Model) TrainStep(step int64, rng *rand.Rand) (metrics training.Metrics,
 	if err != nil {
 		return nil, err
 	}
+	dIn := append([]any{real, lat.ZTensor()}, m.codeInputs(lat)...)
 	if m.cfg.Simultaneous {
 		s, err := m.step(&m.dgStep, "infogan/dg", m.simultaneousStepFn)
 		if err != nil {
 			return nil, err
 		}
-		mm, err := s.Run(step, append([]any{real, lat.ZTensor()}, m.codeInputs(lat)...)...)
+		mm, err := s.Run(step, dIn...)
 		metrics.Merge(mm)
 		return metrics, err
 	}
@@ -407,7 +408,7 @@ func (m *Model) TrainStep(step int64, rng *rand.Rand) (metrics training.Metrics,
 	if err != nil {
 		return nil, err
 	}
-	mm, err := ds.Run(step, append([]any{real, lat.ZTensor()}, m.codeInputs(lat)...)...)
+	mm, err := ds.Run(step, dIn...)
 	metrics.Merge(mm)
 	if err != nil {
 		return metrics, err

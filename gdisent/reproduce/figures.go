@@ -103,11 +103,7 @@ func loadRingGAN(load func(RunResult) (training.Model, error), r RunResult) (*in
 	if err != nil {
 		return nil, err
 	}
-	g, ok := m.(*infogan.Model)
-	if !ok {
-		return nil, errors.Errorf("ring figure: want an infogan model, got %T", m)
-	}
-	return g, nil
+	return asRingGAN(m)
 }
 
 // ringSweepLabel prefixes the ring figure's panel titles with what sets a sweep apart.
@@ -125,6 +121,7 @@ func ringPanel(title string, real, pts []float32) (*plot.Plot, error) {
 // keeps every checkpoint), the generator's samples at each checkpoint, one row per K.
 func ringTrajectory(runs []RunResult, load func(RunResult) (training.Model, error), real []float32, dir string) error {
 	var grid [][]*plot.Plot
+	var drawn []*plot.Plot
 	cols := 0
 	for _, r := range firstSeedPerGroup(runs, "UnrollSteps") {
 		if r.Sweep != ringPaper {
@@ -158,6 +155,7 @@ func ringTrajectory(runs []RunResult, load func(RunResult) (training.Model, erro
 			row = append(row, p)
 		}
 		grid = append(grid, row)
+		drawn = append(drawn, row...)
 		cols = max(cols, len(row))
 	}
 	if cols == 0 {
@@ -171,12 +169,6 @@ func ringTrajectory(runs []RunResult, load func(RunResult) (training.Model, erro
 				p = row[i]
 			}
 			panels = append(panels, p)
-		}
-	}
-	var drawn []*plot.Plot
-	for _, p := range panels {
-		if p != nil {
-			drawn = append(drawn, p)
 		}
 	}
 	if err := plots.ShareAxes(drawn...); err != nil {
