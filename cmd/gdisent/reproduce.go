@@ -25,6 +25,7 @@ func runReproduce(args []string) error {
 	summarize := fs.Bool("summarize", false, "rewrite results.json and figures from the finished runs, without training")
 	readme := fs.String("readme", "README.md", "the `file` -table updates")
 	maxRuns := fs.Int("max-runs", 0, "stop after training this many runs (0: all), e.g. to take experiments in turns")
+	sweeps := fs.String("sweep", "", "train only these sweeps of the experiment (comma-separated names; see its results.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +48,9 @@ func runReproduce(args []string) error {
 	}
 	opts := reproduce.Options{Results: *results, Work: *work, MaxRuns: *maxRuns, Reporter: training.NewTerminalReporter(os.Stderr),
 		Log: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "reproduce: "+f+"\n", a...) }}
+	if *sweeps != "" {
+		opts.Sweeps = strings.Split(*sweeps, ",")
+	}
 	for _, name := range fs.Args() {
 		e, err := reproduce.Get(name)
 		if err != nil {

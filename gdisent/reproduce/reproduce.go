@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,6 +104,9 @@ type Options struct {
 	// MaxRuns > 0 stops after that many runs were trained and scored in this call (the summary is still
 	// written), so that a queue can take experiments in turns.
 	MaxRuns int
+	// Sweeps, when set, trains only the sweeps of these names (the summary still covers them all), e.g. to finish
+	// one pool before the rest of an experiment.
+	Sweeps []string
 }
 
 func (o Options) withDefaults() Options {
@@ -129,8 +133,16 @@ func Run(e Experiment, opts Options) (*Results, error) {
 		return Summarize(e, opts)
 	}
 	outDir := filepath.Join(opts.Results, e.Name)
+	for _, name := range opts.Sweeps {
+		if !slices.ContainsFunc(e.Sweeps, func(s sweep.Sweep) bool { return s.Name == name }) {
+			return nil, errors.Errorf("%s has no sweep %q (it has %s)", e.Name, name, sweepNames(e.Sweeps))
+		}
+	}
 	done := 0
 	for _, s := range e.Sweeps {
+		if len(opts.Sweeps) > 0 && !slices.Contains(opts.Sweeps, s.Name) {
+			continue
+		}
 		s.Dir = filepath.Join(opts.Work, e.Name, s.Name)
 		runs, err := s.Runs()
 		if err != nil {
@@ -429,4 +441,13 @@ func cmpOr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// sweepNames lists the sweeps' names for error messages.
+func sweepNames(sweeps []sweep.Sweep) string {
+	names := make([]string, len(sweeps))
+	for i, s := range sweeps {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
 }

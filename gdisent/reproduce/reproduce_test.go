@@ -13,8 +13,9 @@ import (
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 
-// TestRingQuick runs the ring experiment's quick variant end to end, then removes one run's results directory:
-// the next run rescores that run alone and leaves the others' files untouched.
+// TestRingQuick runs the ring experiment's quick variant end to end, then removes two runs' results directories:
+// a run limited to one sweep rescores that sweep's run alone, the next full run the other, and the others' files
+// stay untouched.
 func TestRingQuick(t *testing.T) {
 	e := Ring().Quick()
 	for i := range e.Sweeps {
@@ -61,6 +62,27 @@ func TestRingQuick(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	if err := os.RemoveAll(gone); err != nil {
 		t.Fatal(err)
+	}
+	// Only the paper-network sweep: its removed run is recomputed, the other sweep's stays pending.
+	gonePaper := filepath.Join(opts.Results, "ring", "gan-paper", "UnrollSteps=5_seed=1")
+	if err := os.RemoveAll(gonePaper); err != nil {
+		t.Fatal(err)
+	}
+	only := opts
+	only.Sweeps = []string{"gan-paper"}
+	res, err = Run(e, only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(gonePaper, "score.json")); err != nil {
+		t.Errorf("-sweep gan-paper: removed run not recomputed: %v", err)
+	}
+	if !slices.Equal(res.Pending, []string{"gan/UnrollSteps=5_seed=2"}) {
+		t.Errorf("-sweep gan-paper: pending %v, want the other sweep's removed run", res.Pending)
+	}
+	only.Sweeps = []string{"no-such-sweep"}
+	if _, err := Run(e, only); err == nil || !strings.Contains(err.Error(), "gan-paper") {
+		t.Errorf("unknown sweep: err %v, want one listing the sweeps", err)
 	}
 	var logged []string
 	opts.Log = func(f string, a ...any) { logged = append(logged, f) }
@@ -188,5 +210,63 @@ func TestModelSelectionQuick(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(opts.Results, "model-selection", "infogan-cr", "selection.json"))
 	if err != nil || !strings.Contains(string(b), `"ModelCentrality": "seed=`) {
 		t.Errorf("selection.json: %s %v", b, err)
+	}
+}
+
+// TestSnapshotScoresMatchShorterRun pins the scores of a kept checkpoint: what a run scores at its checkpoint after
+// 2 iterations equals what the same run stopped at 2 iterations scores as its final model.
+func TestSnapshotScoresMatchShorterRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two tiny InfoGANs")
+	}
+	only := func(e Experiment, steps int) Experiment {
+		var keep []sweep.Sweep
+		for _, s := range e.Sweeps {
+			if s.Name == "infogan" {
+				s.Steps = steps
+				keep = append(keep, s)
+			}
+		}
+		e.Sweeps = keep
+		var rows []Row
+		for _, r := range e.Rows {
+			if r.Sweep == "infogan" {
+				rows = append(rows, r)
+			}
+		}
+		e.Rows = rows
+		return e
+	}
+	scores := func(e Experiment) map[string]float64 {
+		res, err := Run(e, Options{Results: t.TempDir(), Work: t.TempDir(), Reporter: training.Silent()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Runs) != 1 {
+			t.Fatalf("%d runs, want 1", len(res.Runs))
+		}
+		return res.Runs[0].Scores
+	}
+	long := scores(only(InfoGANCRDSprites().Quick(), 3)) // scores its checkpoint after 2 iterations too
+	short := only(InfoGANCRDSprites().Quick(), 2)
+	short.Score = pooledDSpritesScore(2, true, 0)
+	want := scores(short)
+	differs, n := false, 0
+	for key, got := range long {
+		k, ok := strings.CutPrefix(key, snapshotKey(2, ""))
+		if !ok {
+			continue
+		}
+		n++
+		if v, ok := want[k]; !ok || math.Abs(got-v) > 1e-9 {
+			t.Errorf("%s: snapshot after 2 iterations scores %g, the 2-iteration run %g (present %v)", k, got, v, ok)
+		}
+		differs = differs || math.Abs(long[k]-got) > 1e-9
+	}
+	if n < len(tableMetrics) {
+		t.Errorf("%d snapshot scores, want one per table metric (%d): %v", n, len(tableMetrics), long)
+	}
+	if !differs {
+		t.Error("the 3-iteration model scores like the 2-iteration one on every metric: the test cannot tell the snapshot from the final model")
 	}
 }
