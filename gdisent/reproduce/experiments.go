@@ -381,13 +381,14 @@ func evaluateOn(m training.Model, src metrics.FactorSource, cfg metrics.Config) 
 // InfoGANCRDSprites is the GAN side of Table 1 of Lin et al. 2020: InfoGAN (modified) — the InfoGAN-CR network
 // trained without the contrastive regularizer — and InfoGAN-CR, with 5 continuous codes and 5 noise dimensions,
 // all seven metrics under the InfoGAN-CR protocol, at a CPU scale: 32×32 dSprites and a smaller network, with the
-// CR switch at the same fraction of training as the paper's (288,000 of 322,560 iterations), and a probe with CR
-// on for the last half.
+// CR switch at the same fraction of training as the paper's (288,000 of 322,560 iterations). Two probes beside
+// the protocol: CR on for the last half, and one run four times longer.
 func InfoGANCRDSprites() Experiment {
-	// 5,000: the last kept checkpoint before the CR switch (every 500 iterations, the last three kept).
-	e := infoGANCRDSprites(5_000)
+	// Every run is also scored at its last kept checkpoint before the CR switch: 5,000 of 6,000 iterations
+	// (checkpoints every 500, the last three kept), 21,500 of 24,000 for the long run (all kept).
+	e := infoGANCRDSprites(5_000, 21_500)
 	e.Quick = func() Experiment {
-		q := infoGANCRDSprites(2)
+		q := infoGANCRDSprites(2, 2)
 		for i := range q.Sweeps {
 			q.Sweeps[i].Steps, q.Sweeps[i].Seeds = 3, []int64{1}
 			q.Sweeps[i].Params["BatchSize"], q.Sweeps[i].Params["CheckpointEvery"] = 8, 1
@@ -395,16 +396,17 @@ func InfoGANCRDSprites() Experiment {
 				q.Sweeps[i].Params["CRStart"] = 2
 			}
 		}
-		q.Score = pooledDSpritesScore(2, true, 2)
+		q.Score = pooledDSpritesScore(2, true, map[int]int64{3: 2})
 		return q
 	}
 	return e
 }
 
-// infoGANCRDSprites builds InfoGANCRDSprites with its rows of every run's scores after snapshot iterations.
-func infoGANCRDSprites(snapshot int64) Experiment {
-	const crHalf = "infogan-cr-half"
-	const steps, crStart = 6_000, 5_400
+// infoGANCRDSprites builds InfoGANCRDSprites with rows of the runs' scores after snapshot iterations (the long
+// run's after longSnapshot).
+func infoGANCRDSprites(snapshot, longSnapshot int64) Experiment {
+	const crHalf, crLong = "infogan-cr-half", "infogan-cr-long"
+	const steps, crStart, longSteps = 6_000, 5_400, 24_000
 	conv := map[string]any{"ImageSize": 32, "Channels": 1, "GenHidden": 128, "GenChannels": []int{64, 32},
 		"DisChannels": []int{32, 64}, "DisHidden": 128, "QHidden": 128, "SpectralNorm": true, "InitStd": 0.02}
 	params := func(crStart int) map[string]any { // crStart < 0: no CR
@@ -414,6 +416,8 @@ func infoGANCRDSprites(snapshot int64) Experiment {
 		}
 		return p
 	}
+	long := params(longSteps * 9 / 10)
+	long["CheckpointKeep"] = 0
 	e := Experiment{
 		Name:  "infogan-cr-dsprites",
 		Title: "InfoGAN vs InfoGAN-CR on dSprites, InfoGAN-CR protocol (Lin et al. 2020, Table 1)",
@@ -426,8 +430,10 @@ func infoGANCRDSprites(snapshot int64) Experiment {
 			// protocol's later seeds, so that a queue taking one run at a time reaches it.
 			{Name: crHalf, Kind: sweep.KindInfoGANCR, Steps: steps, Seeds: []int64{1, 2, 3}, Params: params(steps / 2)},
 			{Name: "infogan-cr", Kind: sweep.KindInfoGANCR, Steps: steps, Seeds: []int64{1, 2, 3, 4, 5, 6, 7, 8}, Params: params(crStart)},
+			// The other probe: one run four times longer, CR for its last 10% as in the protocol.
+			{Name: crLong, Kind: sweep.KindInfoGANCR, Steps: longSteps, Seeds: []int64{1}, Params: long},
 		},
-		Score:   pooledDSpritesScore(2, false, snapshot),
+		Score:   pooledDSpritesScore(2, false, map[int]int64{steps: snapshot, longSteps: longSnapshot}),
 		Figures: samplesFigure,
 	}
 	paper := map[string]map[string]string{
@@ -460,13 +466,21 @@ func infoGANCRDSprites(snapshot int64) Experiment {
 		e.Rows = append(e.Rows, Row{Label: "InfoGAN-CR, CR for the last half: " + name, Sweep: crHalf, Metric: scoreKey(name),
 			Reading: "not the paper's schedule: does a longer CR phase (3,000 iterations) move the metrics at this scale?"})
 	}
+	for _, name := range tableMetrics {
+		e.Rows = append(e.Rows,
+			Row{Label: "InfoGAN-CR, 24,000 iterations: " + name, Sweep: crLong, Metric: scoreKey(name),
+				Reading: "four times longer, CR from 21,600 (2,400 CR iterations): does a longer run change the picture?"},
+			Row{Label: fmt.Sprintf("InfoGAN-CR, 24,000 iterations, at iteration %d: %s", longSnapshot, name),
+				Sweep: crLong, Metric: snapshotKey(longSnapshot, scoreKey(name)),
+				Reading: "the same run before its CR switch: InfoGAN trained four times longer"})
+	}
 	return e
 }
 
-// pooledDSpritesScore is dspritesScore on dSprites average-pooled by factor (the models' input size). With
-// snapshot > 0 it also scores the table metrics of the run's checkpoint after snapshot iterations, when the run
-// kept it, under the keys snapshotKey(snapshot, metric).
-func pooledDSpritesScore(factor int, quick bool, snapshot int64) func(sweep.Run, training.Model) (map[string]float64, error) {
+// pooledDSpritesScore is dspritesScore on dSprites average-pooled by factor (the models' input size). For a run
+// of n steps with snapshots[n] > 0 it also scores the table metrics of the run's checkpoint after that many
+// iterations, when the run kept it, under the keys snapshotKey(snapshots[n], metric).
+func pooledDSpritesScore(factor int, quick bool, snapshots map[int]int64) func(sweep.Run, training.Model) (map[string]float64, error) {
 	return func(run sweep.Run, m training.Model) (map[string]float64, error) {
 		src, err := data.NewPooled(data.NewDSprites(), factor)
 		if err != nil {
@@ -478,6 +492,7 @@ func pooledDSpritesScore(factor int, quick bool, snapshot int64) func(sweep.Run,
 			cfg.NumTrain, cfg.NumVariance, cfg.NumGroups, cfg.GroupSize = 500, 500, 20, 10
 		}
 		out, err := evaluateOn(m, src, cfg)
+		snapshot := snapshots[run.Steps]
 		if err != nil || snapshot <= 0 {
 			return out, err
 		}

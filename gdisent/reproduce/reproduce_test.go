@@ -249,7 +249,7 @@ func TestSnapshotScoresMatchShorterRun(t *testing.T) {
 	}
 	long := scores(only(InfoGANCRDSprites().Quick(), 3)) // scores its checkpoint after 2 iterations too
 	short := only(InfoGANCRDSprites().Quick(), 2)
-	short.Score = pooledDSpritesScore(2, true, 0)
+	short.Score = pooledDSpritesScore(2, true, nil)
 	want := scores(short)
 	differs, n := false, 0
 	for key, got := range long {
