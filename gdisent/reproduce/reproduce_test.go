@@ -29,8 +29,8 @@ func TestRingQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Notebook networks: K = 0 and 5 with seeds 1 and 2; K = 0 with orthogonal initialisation and K = 0 with
-	// simultaneous updates, seed 1. Paper networks: K = 0 and 5, seed 1 (three rows each).
-	if len(res.Runs) != 8 || len(res.Pending) != 0 || len(res.Rows) != 14 {
+	// simultaneous updates, seed 1. Paper networks: K = 0, 5 and 10, seed 1 (three rows each).
+	if len(res.Runs) != 9 || len(res.Pending) != 0 || len(res.Rows) != 17 {
 		t.Fatalf("runs %d, pending %v, rows %d", len(res.Runs), res.Pending, len(res.Rows))
 	}
 	for _, row := range res.Rows {
