@@ -448,8 +448,9 @@ func infoGANCRDSprites(snapshot, longSnapshot int64) Experiment {
 		reading := "54× fewer iterations, 32×32 images"
 		if s == "infogan-cr" {
 			reading += "; below the same runs before the CR switch (rows below): here CR's 600 iterations lower the metrics. " +
-				"Trained alone on true dSprites pairs at 32×32, this CR discriminator learns a shared position or scale but " +
-				"not a shared shape or orientation (near chance after 6,000 iterations), so CR can only reward codes that move or resize the sprite"
+				"Trained alone on true dSprites pairs, this CR discriminator learns a shared position or scale but not a shared " +
+				"shape or orientation (near chance after 6,000 iterations; the paper's 64×64 network after 3,000 too), so CR " +
+				"can only reward codes that move or resize the sprite"
 		}
 		for _, name := range tableMetrics {
 			e.Rows = append(e.Rows, Row{Label: s + ": " + name, Sweep: s, Metric: scoreKey(name), Paper: paper[s][name],
