@@ -70,6 +70,8 @@ type RunResult struct {
 	Scores      map[string]float64 `json:"scores"`
 	WallSeconds float64            `json:"wall_seconds"` // training (this process's part) and scoring
 	Dir         string             `json:"-"`            // the run's checkpoint directory
+	// PoolSeeds, for one number computed over several runs (a pool's rank correlation), are their seeds.
+	PoolSeeds []int64 `json:"pool_seeds,omitempty"`
 }
 
 // RowResult is a table line with its numbers.
@@ -257,7 +259,11 @@ func summarizeRow(row Row, runs []RunResult) RowResult {
 		}
 		if v, ok := r.Scores[row.Metric]; ok && !math.IsNaN(v) {
 			xs = append(xs, v)
-			out.Seeds = append(out.Seeds, r.Seed)
+			if len(r.PoolSeeds) > 0 {
+				out.Seeds = append(out.Seeds, r.PoolSeeds...)
+			} else {
+				out.Seeds = append(out.Seeds, r.Seed)
+			}
 		}
 	}
 	out.N = len(xs)

@@ -1,6 +1,7 @@
 package reproduce
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gdisent/gdisent/gdisent/selection"
 	"github.com/gdisent/gdisent/gdisent/sweep"
 	"github.com/gdisent/gdisent/gdisent/training"
 )
@@ -194,17 +196,53 @@ func TestModelSelectionQuick(t *testing.T) {
 		t.Errorf("pending %v, want the FactorVAE pool", res.Pending)
 	}
 	filled := 0
+	var pool3 []RunResult // the three trained runs' scores
+	for _, r := range []string{"seed=1", "seed=2", "seed=3"} {
+		var rr RunResult
+		b, err := os.ReadFile(scorePath(filepath.Join(opts.Results, "infogan-cr-dsprites"), "infogan-cr", r))
+		if err != nil || json.Unmarshal(b, &rr) != nil {
+			t.Fatalf("score of %s: %v", r, err)
+		}
+		pool3 = append(pool3, rr)
+	}
 	for _, row := range res.Rows {
-		if strings.HasPrefix(row.Label, "infogan-cr pool") {
-			if row.N != 1 {
-				t.Errorf("row %q: %d values", row.Label, row.N)
+		if !strings.HasPrefix(row.Label, "infogan-cr pool") {
+			if row.N != 0 {
+				t.Errorf("row %q of an unfinished pool has values", row.Label)
 			}
-			filled++
-		} else if row.N != 0 {
-			t.Errorf("row %q of an unfinished pool has values", row.Label)
+			continue
+		}
+		if want := map[bool]int{true: 3, false: 1}[strings.Contains(row.Label, "mean of the pool")]; row.N != want {
+			t.Errorf("row %q: %d values, want %d", row.Label, row.N, want)
+		}
+		filled++
+		switch {
+		case strings.Contains(row.Label, "ModelCentrality: rank correlation"):
+			// Recomputed from the stored selection: centrality scores against the runs' FactorVAE metric.
+			var sel selectionFile
+			b, err := os.ReadFile(filepath.Join(opts.Results, "model-selection", "infogan-cr", "selection.json"))
+			if err != nil || json.Unmarshal(b, &sel) != nil {
+				t.Fatalf("selection.json: %v", err)
+			}
+			metric := make([]float64, len(sel.Runs))
+			for i, id := range sel.Runs {
+				metric[i] = pool3[slices.IndexFunc(pool3, func(r RunResult) bool { return r.ID == id })].Scores[row.Metric]
+			}
+			want, err := selection.Spearman(sel.Centrality.Scores, metric)
+			if err != nil || math.Abs(row.Mean-want) > 1e-12 {
+				t.Errorf("row %q: %g, want %g (%v)", row.Label, row.Mean, want, err)
+			}
+		case strings.Contains(row.Label, "mean of the pool"):
+			want := 0.0
+			for _, r := range pool3 {
+				want += r.Scores[row.Metric] / 3
+			}
+			if math.Abs(row.Mean-want) > 1e-9 {
+				t.Errorf("row %q: %g, want the mean of the three runs %g", row.Label, row.Mean, want)
+			}
 		}
 	}
-	if filled != len(selectors)*len(tableMetrics) {
+	if filled != (len(selectors)+1)*len(tableMetrics)+3 {
 		t.Errorf("%d InfoGAN-CR rows", filled)
 	}
 	b, err := os.ReadFile(filepath.Join(opts.Results, "model-selection", "infogan-cr", "selection.json"))

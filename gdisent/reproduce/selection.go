@@ -114,8 +114,72 @@ func runSelection(pools []Pool, opts Options, log func(string, ...any)) ([]RunRe
 				}
 			}
 		}
+		stats, err := poolStats(sel, finished)
+		if err != nil {
+			return nil, nil, errors.WithMessagef(err, "pool %s", p.Name)
+		}
+		for _, r := range stats {
+			r.Sweep = p.Name
+			out = append(out, r)
+		}
 	}
 	return out, pending, nil
+}
+
+// Pool-wide rows beside the picks: each unsupervised selector's rank correlation with the supervised metrics, and
+// the pool's mean score (what a pick at random gets on average).
+const (
+	rankCorrelation = " (rank correlation)"
+	poolMean        = "pool mean"
+)
+
+// poolStats returns the pool's runs under selector "pool mean" (their rows give the pool's mean ± sd: what a pick
+// at random scores on average) and, for each unsupervised selector, one RunResult whose scores are the Spearman
+// rank correlations over the pool between the selector's scores and each supervised metric (selector "<name> (rank
+// correlation)"). A single pick from eight runs is noisy; the correlation says how well the selector orders the
+// whole pool (Duan et al. 2020 report UDR's this way).
+func poolStats(sel selectionFile, finished []RunResult) ([]RunResult, error) {
+	if len(sel.Runs) != len(finished) {
+		return nil, errors.Errorf("selection of %d runs for %d finished", len(sel.Runs), len(finished))
+	}
+	var out []RunResult
+	seeds := make([]int64, len(finished))
+	for i, r := range finished {
+		r.ID, r.Params = poolMean+":"+r.ID, map[string]any{"selector": poolMean}
+		out = append(out, r)
+		seeds[i] = r.Seed
+	}
+	for _, s := range []struct {
+		name   string
+		scores []float64
+	}{{"ModelCentrality", sel.Centrality.Scores}, {"UDR Lasso", sel.UDRLasso.Scores}, {"UDR Spearman", sel.UDRSpear.Scores}} {
+		if len(s.scores) != len(finished) {
+			return nil, errors.Errorf("%s scored %d runs of %d", s.name, len(s.scores), len(finished))
+		}
+		corr := map[string]float64{}
+		for k := range finished[0].Scores {
+			metric := make([]float64, len(finished))
+			for i, r := range finished {
+				v, ok := r.Scores[k]
+				if !ok {
+					metric = nil
+					break
+				}
+				metric[i] = v
+			}
+			if metric == nil {
+				continue
+			}
+			rho, err := selection.Spearman(s.scores, metric)
+			if err != nil {
+				return nil, err
+			}
+			corr[k] = rho
+		}
+		out = append(out, RunResult{ID: s.name + rankCorrelation, Params: map[string]any{"selector": s.name + rankCorrelation},
+			Scores: corr, PoolSeeds: seeds})
+	}
+	return out, nil
 }
 
 // bestPerMetric is, per metric, the best score in the pool: what hyperparameter tuning with the labels could pick.
@@ -204,10 +268,25 @@ func ModelSelection() Experiment {
 	for _, p := range pools {
 		for _, s := range selectors {
 			for _, name := range tableMetrics {
+				reading := "the picked model's score (one pick: no spread)"
+				if p.Name == "infogan-cr" && s == "ModelCentrality" {
+					reading += "; here the most central run is among the pool's worst: no run is disentangled (FactorVAE metric " +
+						"0.32–0.50), so agreement between runs says little about the true factors (see its rank correlation below)"
+				}
 				e.Rows = append(e.Rows, Row{Label: p.Name + " pool, " + s + ": " + name, Sweep: p.Name,
 					Where: map[string]any{"selector": s}, Metric: scoreKey(name), Paper: paper[p.Name][s][name],
-					Reading: "the picked model's score (one pick: no spread)"})
+					Reading: reading})
 			}
+		}
+		for _, name := range tableMetrics {
+			e.Rows = append(e.Rows, Row{Label: p.Name + " pool, mean of the pool: " + name, Sweep: p.Name,
+				Where: map[string]any{"selector": poolMean}, Metric: scoreKey(name),
+				Reading: "the pool's runs: what a pick at random scores on average"})
+		}
+		for _, s := range selectors[:3] {
+			e.Rows = append(e.Rows, Row{Label: p.Name + " pool, " + s + ": rank correlation with " + metrics.NameFactorVAE,
+				Sweep: p.Name, Where: map[string]any{"selector": s + rankCorrelation}, Metric: scoreKey(metrics.NameFactorVAE),
+				Reading: "Spearman correlation over the pool of the selector's scores with the FactorVAE metric: how well it orders the whole pool"})
 		}
 	}
 	e.Quick = func() Experiment {
