@@ -17,33 +17,27 @@ import (
 	"github.com/gdisent/gdisent/gdisent/training"
 )
 
-// sharedFactorPairs draws n pairs of dSprites images that share exactly the factor labels[i] of factors (the
-// others drawn independently, so they may coincide by chance) — InfoGAN-CR's contrastive pairs with the true
-// factors in place of the codes.
-func sharedFactorPairs(t testing.TB, ds data.FactorDataset, factors []int, rng *rand.Rand, n int) (a, b *tensors.Tensor, labels []int32) {
+// sharedFactorPairs draws n pairs of images of ds that share exactly the factor labels[i] (the others drawn
+// independently, so they may coincide by chance) — InfoGAN-CR's contrastive pairs with the true factors in place
+// of the codes.
+func sharedFactorPairs(t testing.TB, ds data.FactorDataset, rng *rand.Rand, n int) (a, b *tensors.Tensor, labels []int32) {
 	t.Helper()
 	ca, cb := ds.Sample(rng, n), ds.Sample(rng, n)
 	k := ds.NumFactors()
 	labels = make([]int32, n)
 	for i := range n {
-		labels[i] = int32(rng.IntN(len(factors)))
-		f := factors[labels[i]]
-		cb[i*k+f] = ca[i*k+f]
+		labels[i] = int32(rng.IntN(k))
+		cb[i*k+int(labels[i])] = ca[i*k+int(labels[i])]
 	}
 	shape := ds.ImageShape()
-	var err error
 	images := func(c []int) *tensors.Tensor {
-		x, e := ds.Observe(c, n)
-		if e != nil {
-			err = e
+		x, err := ds.Observe(c, n)
+		if err != nil {
+			t.Fatal(err)
 		}
 		return tensors.FromFlatDataAndDimensions(x, n, shape[0], shape[1], shape[2])
 	}
-	a, b = images(ca), images(cb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, b, labels
+	return images(ca), images(cb), labels
 }
 
 // TestCRDiscriminatorOnTrueFactors is the known case of InfoGAN-CR's contrastive discriminator (Lin et al. 2020):
@@ -63,7 +57,7 @@ func TestCRDiscriminatorOnTrueFactors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	factors := []int{0, 1, 2, 3, 4} // shape, scale, orientation, x, y
+	factors := ds.NumFactors() // shape, scale, orientation, x, y
 	c := SmallConvConfig(32, 1)
 	c.GenChannels = []int{64, 32}
 	if os.Getenv("GDISENT_CR_KNOWN_64") != "" { // the paper's network on 64×64 images
@@ -79,7 +73,7 @@ func TestCRDiscriminatorOnTrueFactors(t *testing.T) {
 	adam := training.NewAdam(ctx.In("cr_discriminator")).LearningRate(cfg.CRLearningRate).Betas(cfg.AdamBeta1, cfg.AdamBeta2)
 	fn := func(train bool) training.StepFn {
 		return func(ctx *context.Context, _ *Node, in []*Node, out *training.Outputs) {
-			logits := arch.CRDiscriminator(ctx.In("cr_discriminator"), in[0], in[1], len(factors))
+			logits := arch.CRDiscriminator(ctx.In("cr_discriminator"), in[0], in[1], factors)
 			out.Log("acc", gan.Accuracy(logits, in[2]))
 			if !train {
 				correct := ConvertDType(Equal(ConvertDType(ArgMax(logits, -1), dtypes.Int32), in[2]), dtypes.Float32)
@@ -99,7 +93,7 @@ func TestCRDiscriminatorOnTrueFactors(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range steps {
-		xa, xb, l := sharedFactorPairs(t, ds, factors, rng, 64)
+		xa, xb, l := sharedFactorPairs(t, ds, rng, 64)
 		if _, err := trainStep.Run(int64(i), xa, xb, tensors.FromValue(l)); err != nil {
 			t.Fatal(err)
 		}
@@ -109,10 +103,10 @@ func TestCRDiscriminatorOnTrueFactors(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := 0.0
-	perFactor := make([]float64, len(factors))
+	perFactor := make([]float64, factors)
 	const evalBatches = 8
 	for range evalBatches {
-		xa, xb, l := sharedFactorPairs(t, ds, factors, rng, 128)
+		xa, xb, l := sharedFactorPairs(t, ds, rng, 128)
 		m, err := evalStep.Run(int64(steps), xa, xb, tensors.FromValue(l))
 		if err != nil {
 			t.Fatal(err)

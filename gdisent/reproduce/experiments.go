@@ -41,9 +41,9 @@ const (
 // Ring is the mode-collapse experiment of Metz et al. 2017 ("Unrolled Generative Adversarial Networks", Fig. 2):
 // a GAN on the ring of 8 Gaussians with K = 0 and K = 5 unrolled discriminator steps (and 10 with the paper's
 // networks), at the paper's 25,000 steps, scored on 2,500 samples: modes covered (a high-quality sample within 3σ
-// of the mode), the fraction of high-quality samples, and how evenly the samples spread over the modes. It runs the networks of the authors'
-// notebook and those of the paper's appendix, which differ; the paper's keep every checkpoint, so that the
-// figure can show training over time as Fig. 2 does.
+// of the mode), the fraction of high-quality samples, and how evenly the samples spread over the modes. It runs
+// the networks of the authors' notebook and those of the paper's appendix, which differ; the paper's keep every
+// checkpoint, so that the figure can show training over time as Fig. 2 does.
 func Ring() Experiment {
 	orth := map[string]any{"Init": "orthogonal", "InitGain": 1.4}
 	e := Experiment{
