@@ -308,3 +308,24 @@ func TestSnapshotScoresMatchShorterRun(t *testing.T) {
 		t.Error("the 3-iteration model scores like the 2-iteration one on every metric: the test cannot tell the snapshot from the final model")
 	}
 }
+
+// TestTableCells: a row shows mean ± sd over several runs, the bare value for one, and says when none has finished.
+func TestTableCells(t *testing.T) {
+	r := Results{Name: "x", Rows: []RowResult{
+		{Row: Row{Label: "three", Paper: "0.5"}, Mean: 0.25, SD: 0.125, N: 3, Seeds: []int64{1, 2, 3}},
+		{Row: Row{Label: "one"}, Mean: 0.75, N: 1, Seeds: []int64{4}},
+		{Row: Row{Label: "none"}},
+	}}
+	table, page := Table([]Results{r}), HTML(r)
+	for _, want := range []string{"| three | 0.250 ± 0.125 | 3 [1 2 3] | 0.5 |", "| one | 0.750 | 1 [4] | — |",
+		"| none | not run yet | 0 [] | — |"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	for _, want := range []string{"0.250 ± 0.125", ">0.750<", "not run yet"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML lacks %q:\n%s", want, page)
+		}
+	}
+}

@@ -268,7 +268,7 @@ func ModelSelection() Experiment {
 	for _, p := range pools {
 		for _, s := range selectors {
 			for _, name := range tableMetrics {
-				reading := "the picked model's score (one pick: no spread)"
+				reading := "the picked model's score"
 				if p.Name == "infogan-cr" && s == "ModelCentrality" {
 					reading += "; here the most central run is among the pool's worst: no run is disentangled (FactorVAE metric " +
 						"0.32–0.50), so agreement between runs says little about the true factors (see its rank correlation below)"

@@ -53,19 +53,33 @@ func Table(all []Results) string {
 		}
 		b.WriteString("\n\n| | ours (mean ± sd) | runs (seeds) | published | reading |\n|---|---|---|---|---|\n")
 		for _, row := range r.Rows {
-			ours := "—"
-			if row.N > 0 && !math.IsNaN(row.Mean) {
-				ours = fmt.Sprintf("%.3f ± %.3f", row.Mean, row.SD)
-			}
-			paper := row.Paper
-			if paper == "" {
-				paper = "—"
-			}
-			fmt.Fprintf(&b, "| %s | %s | %d %v | %s | %s |\n", row.Label, ours, row.N, row.Seeds, paper, row.Reading)
+			fmt.Fprintf(&b, "| %s | %s | %d %v | %s | %s |\n", row.Label, row.ours(), row.N, row.Seeds, row.paper(), row.Reading)
 		}
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// ours is the row's cell of our number: mean ± sd over its runs, the bare value when there is one run (a single
+// pick has no spread), "not run yet" when none has finished.
+func (r RowResult) ours() string {
+	switch {
+	case r.N == 0:
+		return "not run yet"
+	case math.IsNaN(r.Mean):
+		return "—"
+	case r.N == 1:
+		return fmt.Sprintf("%.3f", r.Mean)
+	}
+	return fmt.Sprintf("%.3f ± %.3f", r.Mean, r.SD)
+}
+
+// paper is the row's published number, or a dash when the paper gives none.
+func (r RowResult) paper() string {
+	if r.Paper == "" {
+		return "—"
+	}
+	return r.Paper
 }
 
 // UpdateReadme replaces the text between TableBegin and TableEnd in the file at path with table.
@@ -95,18 +109,10 @@ func HTML(r Results) string {
 	b.WriteString(`.</span><table style="border-collapse:collapse;margin-top:6px">`)
 	b.WriteString(`<tr><th style="text-align:left">row</th><th>ours (mean ± sd)</th><th>runs</th><th>published</th><th style="text-align:left">reading</th></tr>`)
 	for _, row := range r.Rows {
-		ours := "—"
-		if row.N > 0 {
-			ours = fmt.Sprintf("%.3f ± %.3f", row.Mean, row.SD)
-		}
-		paper := row.Paper
-		if paper == "" {
-			paper = "—"
-		}
 		fmt.Fprintf(&b, `<tr><td style="padding:2px 8px">%s</td><td style="padding:2px 8px;text-align:right">%s</td>`+
 			`<td style="padding:2px 8px;text-align:right">%d</td><td style="padding:2px 8px;text-align:right">%s</td>`+
-			`<td style="padding:2px 8px;color:#555">%s</td></tr>`, html.EscapeString(row.Label), ours, row.N,
-			html.EscapeString(paper), html.EscapeString(row.Reading))
+			`<td style="padding:2px 8px;color:#555">%s</td></tr>`, html.EscapeString(row.Label), row.ours(), row.N,
+			html.EscapeString(row.paper()), html.EscapeString(row.Reading))
 	}
 	b.WriteString("</table></div>")
 	return b.String()
