@@ -309,6 +309,8 @@ func VAEDSprites() Experiment {
 		"factorvae-40": {metrics.NameFactorVAE: short + "; seeds 0.44–0.87: the best (seed 1, DCI disentanglement 0.94) at " +
 			"the paper's level, the worst has not separated the factors yet",
 			metrics.NameMIG: short + "; MIG needs each factor in a single latent, which few seeds reach this early (best 0.26)"},
+		"dip-vae-i": {metrics.NameFactorVAE: short + "; the weakest model here: its codes are decorrelated (Gaussian total " +
+			"correlation near 0, rows below) but not yet aligned with the factors", metrics.NameSAP: short + "; far below the paper's"},
 	}
 	for _, s := range []string{"beta-vae", "factorvae-10", "factorvae-40", "dip-vae-i"} {
 		for _, name := range tableMetrics {
