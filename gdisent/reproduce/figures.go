@@ -198,6 +198,12 @@ func samplesFigure(runs []RunResult, load func(RunResult) (training.Model, error
 	var images []float32
 	var labels []string
 	var shape [3]int
+	steps := runs[0].Steps
+	for _, r := range runs {
+		if r.Steps != steps {
+			steps = 0 // runs of different lengths: each label says its own
+		}
+	}
 	for _, r := range firstSeedPerGroup(runs, "") {
 		m, err := load(r)
 		if err != nil {
@@ -214,7 +220,11 @@ func samplesFigure(runs []RunResult, load func(RunResult) (training.Model, error
 			return errors.WithMessagef(err, "samples figure: %s", r.Sweep)
 		}
 		images = append(images, x...)
-		labels = append(labels, fmt.Sprintf("%s (seed %d)", r.Sweep, r.Seed))
+		label := fmt.Sprintf("%s (seed %d)", r.Sweep, r.Seed)
+		if steps == 0 {
+			label = fmt.Sprintf("%s (seed %d, %d steps)", r.Sweep, r.Seed, r.Steps)
+		}
+		labels = append(labels, label)
 	}
 	if len(labels) == 0 {
 		return nil
@@ -223,7 +233,11 @@ func samplesFigure(runs []RunResult, load func(RunResult) (training.Model, error
 	if err != nil {
 		return err
 	}
-	p := plots.GridPlot(g, fmt.Sprintf("Samples from the prior after %d steps", runs[0].Steps))
+	title := "Samples from the prior"
+	if steps > 0 {
+		title += fmt.Sprintf(" after %d steps", steps)
+	}
+	p := plots.GridPlot(g, title)
 	return saveFigure(p, 8*vg.Inch, vg.Length(len(labels))*0.8*vg.Inch+0.6*vg.Inch, dir, "samples")
 }
 
