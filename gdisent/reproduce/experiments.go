@@ -743,9 +743,10 @@ func directionsScore(n directionsSizes) func(sweep.Run, training.Model) (map[str
 
 // Regularizers trains the plain dSprites GAN of DirectionsDSprites three ways — without a regularizer, with the
 // Hessian penalty (Peebles et al. 2020; weight 0.1, the authors' code's default for training from scratch) and with
-// the spectral alignment loss (after Ramesh, Choi & LeCun 2018) — and measures how well the generator's latent axes are disentangled: the alignment of the top-3 right-singular
-// vectors of ∂G/∂z with the latent axes (max_j v_ij², 1 for an axis, about 1/16 for a random direction), and the MIG
-// of an encoder trained to recover z itself from G(z), scored on real images.
+// the spectral alignment loss (after Ramesh, Choi & LeCun 2018) — and measures how well the generator's latent
+// axes are disentangled: the alignment of the top-3 right-singular vectors of ∂G/∂z with the latent axes
+// (max_j v_ij², 1 for an axis, about 1/16 for a random direction), and the MIG of an encoder trained to recover z
+// itself from G(z), scored on real images.
 func Regularizers() Experiment {
 	base := DirectionsDSprites().Sweeps[0]
 	sw := func(name string, extra map[string]any) sweep.Sweep {
