@@ -206,17 +206,13 @@ func Summarize(e Experiment, opts Options) (*Results, error) {
 			return nil, err
 		}
 		for _, run := range runs {
-			var rr RunResult
-			b, err := os.ReadFile(scorePath(outDir, s.Name, run.ID))
+			rr, err := readScore(outDir, s.Name, run.ID)
 			if os.IsNotExist(err) {
 				res.Pending = append(res.Pending, s.Name+"/"+run.ID)
 				continue
 			}
-			if err == nil {
-				err = json.Unmarshal(b, &rr)
-			}
 			if err != nil {
-				return nil, errors.Wrapf(err, "reading the score of %s/%s", s.Name, run.ID)
+				return nil, err
 			}
 			rr.Dir = run.CheckpointDir()
 			res.Runs = append(res.Runs, rr)
@@ -356,6 +352,21 @@ func (e Experiment) validate() error {
 // makes the next Run recompute that run alone.
 func scorePath(outDir, sweepName, id string) string {
 	return filepath.Join(outDir, sweepName, id, "score.json")
+}
+
+// readScore reads a run's score file. A missing file is returned as os.ReadFile's error (os.IsNotExist: the run
+// has not finished); any other failure names the file.
+func readScore(outDir, sweepName, id string) (RunResult, error) {
+	var rr RunResult
+	path := scorePath(outDir, sweepName, id)
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return rr, err
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &rr)
+	}
+	return rr, errors.Wrapf(err, "reading the score of %s/%s", sweepName, id)
 }
 
 // writeJSON writes v indented, atomically (temporary file, rename).

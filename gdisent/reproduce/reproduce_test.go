@@ -198,10 +198,9 @@ func TestModelSelectionQuick(t *testing.T) {
 	filled := 0
 	var pool3 []RunResult // the three trained runs' scores
 	for _, r := range []string{"seed=1", "seed=2", "seed=3"} {
-		var rr RunResult
-		b, err := os.ReadFile(scorePath(filepath.Join(opts.Results, "infogan-cr-dsprites"), "infogan-cr", r))
-		if err != nil || json.Unmarshal(b, &rr) != nil {
-			t.Fatalf("score of %s: %v", r, err)
+		rr, err := readScore(filepath.Join(opts.Results, "infogan-cr-dsprites"), "infogan-cr", r)
+		if err != nil {
+			t.Fatal(err)
 		}
 		pool3 = append(pool3, rr)
 	}

@@ -28,8 +28,10 @@ type Pool struct {
 	MinRuns    int // selection waits until the pool has this many finished runs
 }
 
-// Selectors, in table order.
-var selectors = []string{"ModelCentrality", "UDR Lasso", "UDR Spearman", "supervised best"}
+// Selectors, in table order: the three unsupervised ones (selectionFile.unsupervised), then the supervised choice.
+const supervisedBest = "supervised best"
+
+var selectors = []string{"ModelCentrality", "UDR Lasso", "UDR Spearman", supervisedBest}
 
 // selectionFile is what a pool's selection stores: the runs, each selector's pick and the scores.
 type selectionFile struct {
@@ -38,6 +40,15 @@ type selectionFile struct {
 	Centrality selection.CentralityResult `json:"model_centrality"`
 	UDRLasso   selection.UDRResult        `json:"udr_lasso"`
 	UDRSpear   selection.UDRResult        `json:"udr_spearman"`
+}
+
+// unsupervised returns the three unsupervised selectors' scores and picks under their table names (selectors[:3]).
+func (s selectionFile) unsupervised() []selection.Selector {
+	return []selection.Selector{
+		{Name: selectors[0], Scores: s.Centrality.Scores, Best: s.Centrality.Best},
+		{Name: selectors[1], Scores: s.UDRLasso.Scores, Best: s.UDRLasso.Best},
+		{Name: selectors[2], Scores: s.UDRSpear.Scores, Best: s.UDRSpear.Best},
+	}
 }
 
 // runSelection ranks each pool once its finished runs are there (again when the set of runs changes) and returns
@@ -66,13 +77,12 @@ func runSelection(pools []Pool, opts Options, log func(string, ...any)) ([]RunRe
 		}
 		var finished []RunResult
 		for _, run := range runs {
-			b, err := os.ReadFile(scorePath(filepath.Join(opts.Results, src.Name), sw.Name, run.ID))
-			if err != nil {
+			rr, err := readScore(filepath.Join(opts.Results, src.Name), sw.Name, run.ID)
+			if os.IsNotExist(err) {
 				continue
 			}
-			var rr RunResult
-			if err := json.Unmarshal(b, &rr); err != nil {
-				return nil, nil, errors.Wrapf(err, "pool %s: score of %s", p.Name, run.ID)
+			if err != nil {
+				return nil, nil, errors.WithMessagef(err, "pool %s", p.Name)
 			}
 			if _, err := os.Stat(run.CheckpointDir()); err != nil {
 				continue // scored elsewhere: its checkpoints are not on this machine
@@ -103,9 +113,9 @@ func runSelection(pools []Pool, opts Options, log func(string, ...any)) ([]RunRe
 		for _, name := range selectors {
 			pick := sel.Picks[name]
 			for _, r := range finished {
-				if r.ID == pick || name == "supervised best" {
+				if r.ID == pick || name == supervisedBest {
 					scores := r.Scores
-					if name == "supervised best" {
+					if name == supervisedBest {
 						scores = bestPerMetric(finished)
 					}
 					out = append(out, RunResult{Sweep: p.Name, ID: name + ":" + pick, Seed: r.Seed, Steps: r.Steps,
@@ -149,12 +159,9 @@ func poolStats(sel selectionFile, finished []RunResult) ([]RunResult, error) {
 		out = append(out, r)
 		seeds[i] = r.Seed
 	}
-	for _, s := range []struct {
-		name   string
-		scores []float64
-	}{{"ModelCentrality", sel.Centrality.Scores}, {"UDR Lasso", sel.UDRLasso.Scores}, {"UDR Spearman", sel.UDRSpear.Scores}} {
-		if len(s.scores) != len(finished) {
-			return nil, errors.Errorf("%s scored %d runs of %d", s.name, len(s.scores), len(finished))
+	for _, s := range sel.unsupervised() {
+		if len(s.Scores) != len(finished) {
+			return nil, errors.Errorf("%s scored %d runs of %d", s.Name, len(s.Scores), len(finished))
 		}
 		corr := map[string]float64{}
 		for k := range finished[0].Scores {
@@ -170,13 +177,13 @@ func poolStats(sel selectionFile, finished []RunResult) ([]RunResult, error) {
 			if metric == nil {
 				continue
 			}
-			rho, err := selection.Spearman(s.scores, metric)
+			rho, err := selection.Spearman(s.Scores, metric)
 			if err != nil {
 				return nil, err
 			}
 			corr[k] = rho
 		}
-		out = append(out, RunResult{ID: s.name + rankCorrelation, Params: map[string]any{"selector": s.name + rankCorrelation},
+		out = append(out, RunResult{ID: s.Name + rankCorrelation, Params: map[string]any{"selector": s.Name + rankCorrelation},
 			Scores: corr, PoolSeeds: seeds})
 	}
 	return out, nil
@@ -228,10 +235,10 @@ func rankPool(sw *sweep.Sweep, p Pool, finished []RunResult) (selectionFile, err
 		return sel, err
 	}
 	sel.Centrality, sel.UDRLasso, sel.UDRSpear = r.ModelCentrality, r.UDRLasso, r.UDRSpearman
-	sel.Picks["ModelCentrality"] = sel.Runs[r.ModelCentrality.Best]
-	sel.Picks["UDR Lasso"] = sel.Runs[r.UDRLasso.Best]
-	sel.Picks["UDR Spearman"] = sel.Runs[r.UDRSpearman.Best]
-	sel.Picks["supervised best"] = "per metric"
+	for _, u := range sel.unsupervised() {
+		sel.Picks[u.Name] = sel.Runs[u.Best]
+	}
+	sel.Picks[supervisedBest] = "per metric"
 	return sel, nil
 }
 
@@ -273,7 +280,7 @@ func ModelSelection() Experiment {
 				case p.Name == "infogan-cr" && s == "ModelCentrality":
 					reading += "; here the most central run is among the pool's worst: no run is disentangled (FactorVAE metric " +
 						"0.32–0.50), so agreement between runs says little about the true factors (see its rank correlation below)"
-				case p.Name == "factorvae" && s != "supervised best":
+				case p.Name == "factorvae" && s != supervisedBest:
 					reading += "; all three selectors pick the same run, the pool's second best: where some runs disentangle, " +
 						"agreement between runs tracks the true factors, as the paper finds (UDR orders the whole pool better, below)"
 				}
